@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in fuzz/corpus/ from the Curity interop vectors (../shared/vectors/curity-v1.json
+beside the clone, or the path given as the first argument). The seeds are committed, so CI and the fuzz
+script need neither this script nor the vectors; run it again when the vectors change."""
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_VECTORS = HERE.parents[1] / "shared" / "vectors" / "curity-v1.json"
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def main() -> int:
+    vectors = json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_VECTORS).read_text(encoding="utf-8"))
+    seeds: dict = {name: {} for name in ("b64url", "cookie_header", "cookie_decrypt", "jwt_claims", "utf8")}
+    cases = [("valid", i, case) for i, case in enumerate(vectors["valid"])]
+    cases += [("invalid", i, case) for i, case in enumerate(vectors["invalid"])]
+    for kind, i, case in cases:
+        cookie = case["cookie"].encode()
+        seeds["b64url"][f"{kind}-{i}"] = cookie
+        seeds["cookie_decrypt"][f"{kind}-{i}"] = b"\x00" + cookie  # even first byte: a wire value
+        seeds["cookie_header"][f"{kind}-{i}"] = b"example-at=" + cookie + b"; theme=dark; example-csrf=" + cookie
+        if kind == "valid":
+            plain = case["plaintext"].encode()
+            seeds["cookie_decrypt"][f"plain-{i}"] = b"\x01" + plain  # odd first byte: a plaintext
+            seeds["utf8"][f"plain-{i}"] = plain
+            if plain.count(b".") == 2:  # a JWT: whole, and its payload JSON alone
+                seeds["jwt_claims"][f"token-{i}"] = b"\x00" + plain
+                seeds["jwt_claims"][f"payload-{i}"] = b"\x01" + b64url_decode(plain.split(b".")[1].decode())
+    seeds["cookie_header"].update({
+        "blanks": b" a = b ;\tc=d\t; =e; f; g=; ;; h=i=j ",
+        "http2-split": b"example-at=x",
+        "empty": b"",
+    })
+    seeds["jwt_claims"].update({
+        "escapes": b'\x01{"sub":"a\\u00e9\\uD83D\\uDE00\\n\\"","scope":"read write","exp":1.5e9}',
+        "nested": b'\x01{"x":[{"y":[1,2,{"z":null}]},true,false],"sub":"u","sub":7}',
+        "numbers": b'\x01{"exp":-0.0e-0,"a":0,"b":-12.34E+5,"scope":""}',
+    })
+    seeds["utf8"].update({"mixed": "aé€😀\U0010ffff".encode(), "surrogate": b"\xed\xa0\x80", "overlong": b"\xc0\xaf"})
+    for target, files in seeds.items():
+        folder = HERE / "corpus" / target
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
