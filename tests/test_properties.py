@@ -55,11 +55,23 @@ def denial_reasons():
 
     handler = Catch(level=logging.DEBUG)
     logger = logging.getLogger("oauth_proxy")
+    level = logger.level
     logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)  # proxies made elsewhere may have set it higher
     try:
         yield reasons
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def keep_log_level():
+    """The proxies made here set the shared oauth_proxy logger's level; other test modules expect theirs."""
+    logger = logging.getLogger("oauth_proxy")
+    level = logger.level
+    yield
+    logger.setLevel(level)
 
 
 # ---- the cookie format -------------------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""One request per outcome of the authorizer (allow in each shape, every denial reason, the error paths of
+the module functions and of configuration), for the leak checks: tests/test_leaks.py (RSS, bounded),
+scripts/valgrind (memcheck) and scripts/rss-long (RSS over a million calls each).
+
+`OUTCOMES` maps a name to a zero-argument callable that runs the case once and checks its result, so a
+loop really exercises the path it is named after. Denial logging is configured off (log level CRITICAL):
+the C side still calls the denial callback on every denial, and nothing piles up in a log handler."""
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import oauth_proxy  # noqa: E402
+from oauth_proxy import _core  # noqa: E402
+from conftest import (CSRF, KEY, OLD_KEY, ORIGIN, PREFIX, config, cookies, http_event, make_jwt,  # noqa: E402
+                      rest_event)
+
+JWT = make_jwt({"sub": "leak-user", "scope": "read write", "exp": 4102444800})
+
+
+def _proxy(**overrides) -> oauth_proxy.OAuthProxy:
+    return oauth_proxy.OAuthProxy(config(log_level="CRITICAL", **overrides))
+
+
+def build() -> Dict[str, Callable[[], None]]:
+    plain = _proxy()
+    rotated = _proxy(previous_encryption_keys=[OLD_KEY])
+    bearer = _proxy(allow_token=True, required_scopes=["read"])
+    scoped = _proxy(required_scopes=["admin"])
+    iam = _proxy(http_api_response_format="iam")
+    jar = cookies(JWT)
+    jar_old = cookies(JWT, key=OLD_KEY)
+    csrf_header = {f"x-{PREFIX}-csrf": CSRF}
+
+    def allowed(p, event, principal=None):
+        def run() -> None:
+            response = p.authorize(event)
+            assert response.get("isAuthorized", True) is True and "context" in response, response
+            if principal is not None:
+                assert response["principalId"] == principal
+        return run
+
+    def denied(p, event):
+        def run() -> None:
+            response = p.authorize(event)
+            if "isAuthorized" in response:
+                assert response == {"isAuthorized": False}
+            else:
+                assert response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+        return run
+
+    def unauthorized(p, event):
+        def run() -> None:
+            try:
+                p.authorize(event)
+            except oauth_proxy.Unauthorized:
+                return
+            raise AssertionError("expected Unauthorized")
+        return run
+
+    def raises(error, call):
+        def run() -> None:
+            try:
+                call()
+            except error:
+                return
+            raise AssertionError(f"expected {error.__name__}")
+        return run
+
+    def bad_authorizer() -> None:
+        # The C constructor's failure path after one key was already set up (release_config).
+        _core.Authorizer(trusted_origins=[ORIGIN], cookie_name_prefix=PREFIX, keys=[KEY, "zz"], allow_token=False,
+                         required_scopes=[], simple_responses=True, on_deny=print)
+
+    def round_trip() -> None:
+        assert oauth_proxy.decrypt_cookie(oauth_proxy.encrypt_cookie("token-" * 20, KEY), KEY) == "token-" * 20
+
+    def new_proxy() -> None:
+        _proxy(previous_encryption_keys=[OLD_KEY], required_scopes=["a", "b"]).authorize(
+            rest_event(headers={"Origin": ORIGIN, "Cookie": jar}))
+
+    return {
+        "allow_jwt_rest": allowed(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": jar}), "leak-user"),
+        "allow_opaque_rest": allowed(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": cookies()})),
+        "allow_post_http_simple": allowed(plain, http_event(headers={"origin": ORIGIN, **csrf_header},
+                                                            cookie_list=jar.split("; "))),
+        "allow_http_iam": allowed(iam, http_event(method="GET", headers={"origin": ORIGIN}, cookie_list=[jar])),
+        "allow_previous_key": allowed(rotated, rest_event(headers={"Origin": ORIGIN}, multi={"Cookie": [jar_old]})),
+        "allow_bearer_token": allowed(bearer, rest_event(headers={"Authorization": f"Bearer {JWT}"}), "leak-user"),
+        "missing_origin": denied(plain, rest_event(headers={"Cookie": jar})),
+        "untrusted_origin": denied(plain, rest_event(headers={"Origin": "https://evil.example", "Cookie": jar})),
+        "csrf_cookie_missing": denied(plain, rest_event("POST", {"Origin": ORIGIN, "Cookie": cookies(csrf=None),
+                                                                 **csrf_header})),
+        "csrf_header_missing": denied(plain, rest_event("POST", {"Origin": ORIGIN, "Cookie": jar})),
+        "csrf_mismatch": denied(plain, rest_event("PUT", {"Origin": ORIGIN, "Cookie": jar, f"x-{PREFIX}-csrf": "x"})),
+        "csrf_decrypt_failed": denied(plain, rest_event("DELETE", {"Origin": ORIGIN, "Cookie": jar_old, **csrf_header})),
+        "at_cookie_missing": unauthorized(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": "theme=dark"})),
+        "at_decrypt_failed": unauthorized(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": jar_old})),
+        "insufficient_scope": denied(scoped, rest_event(headers={"Origin": ORIGIN, "Cookie": jar})),
+        "bad_event": denied(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": jar}, arn=None)),
+        "bad_event_oversized": denied(plain, rest_event(headers={"Origin": ORIGIN,
+                                                                 "Cookie": f"{PREFIX}-at={'A' * 20000}"})),
+        "cookie_round_trip": round_trip,
+        "cookie_decryption_error": raises(oauth_proxy.CookieDecryptionError,
+                                          lambda: oauth_proxy.decrypt_cookie(cookies(csrf=None)[len(PREFIX) + 4:],
+                                                                             OLD_KEY)),
+        "bad_key_value_error": raises(ValueError, lambda: oauth_proxy.encrypt_cookie("x", "00")),
+        "config_error": raises(oauth_proxy.ConfigError, lambda: config(encryption_key="nothex")),
+        "authorizer_init_failure": raises(ValueError, bad_authorizer),
+        "proxy_lifecycle": new_proxy,
+    }
+
+
+def run(name: str, calls: int, outcomes: Dict[str, Callable[[], None]]) -> None:
+    case = outcomes[name]
+    for _ in range(calls):
+        case()
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as stream:
+        return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_growth(name: str, calls: int, outcomes: Dict[str, Callable[[], None]], warmup: int = 5000) -> int:
+    """Resident memory gained over `calls` runs of one outcome, after `warmup` runs have filled the
+    allocators' free lists and caches. A reference or malloc leak of even 20 bytes per call shows up as
+    20 * calls bytes; the noise of a steady state is a few pages."""
+    run(name, warmup, outcomes)
+    gc.collect()
+    before = rss_bytes()
+    run(name, calls, outcomes)
+    gc.collect()
+    return rss_bytes() - before
+
+
+def main(argv) -> int:
+    """python tests/outcomes.py CALLS            every outcome CALLS times (scripts/valgrind)
+       python tests/outcomes.py --rss CALLS [MB] RSS growth per outcome over CALLS calls (scripts/rss-long);
+                                                 exit 1 when any grows by MB megabytes (default 1) or more"""
+    cases = build()
+    if argv[:1] == ["--rss"]:
+        count = int(argv[1]) if len(argv) > 1 else 1_000_000
+        limit = float(argv[2]) if len(argv) > 2 else 1.0
+        worst = 0
+        for case_name in cases:
+            growth = rss_growth(case_name, count, cases)
+            worst = max(worst, growth)
+            print(f"rss: {case_name:26} {count:>9} calls  {growth / 1024:+9.0f} KiB", flush=True)
+        print(f"rss: largest growth {worst / 1024:.0f} KiB (limit {limit * 1024:.0f} KiB); "
+              f"resident now {rss_bytes() / 2**20:.1f} MiB")
+        return 0 if worst < limit * 2**20 else 1
+    count = int(argv[0]) if argv else 10
+    for case_name in cases:
+        run(case_name, count, cases)
+    print(f"outcomes: {len(cases)} cases x {count} calls")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
