@@ -32,7 +32,13 @@ static PyObject *encrypt_cookie(PyObject *module, PyObject *args) {
     if (!PyArg_ParseTuple(args, "UU:encrypt_cookie", &plaintext, &key_hex)) return NULL;
     Py_ssize_t len = 0;
     const char *plain = PyUnicode_AsUTF8AndSize(plaintext, &len);
-    if (plain == NULL) return NULL;
+    if (plain == NULL) {
+        /* The UnicodeEncodeError would carry the whole plaintext (a token) in its args and repr. */
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeError)) return NULL;
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "the plaintext must be encodable as UTF-8 (it holds a lone surrogate)");
+        return NULL;
+    }
     if (len == 0) {
         PyErr_SetString(PyExc_ValueError, "the plaintext must not be empty");
         return NULL;
