@@ -5,11 +5,16 @@
 demo: build
 	cd .venv && bin/python -m oauth_proxy demo
 
+# After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, and a bounded
+# libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there).
 test: build
 	.venv/bin/pytest -q
+	scripts/sanitize
+	scripts/valgrind
+	scripts/fuzz --ci
 
 build:
 	scripts/bootstrap
 
 clean:
-	rm -rf build .venv oauth_proxy/_core*.so *.egg-info
+	rm -rf build .venv .venv-sanitize fuzz/out oauth_proxy/_core*.so *.egg-info
