@@ -84,7 +84,7 @@ def build() -> Dict[str, Callable[[], None]]:
         _proxy(previous_encryption_keys=[OLD_KEY], required_scopes=["a", "b"]).authorize(
             rest_event(headers={"Origin": ORIGIN, "Cookie": jar}))
 
-    return {
+    cases = {
         "allow_jwt_rest": allowed(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": jar}), "leak-user"),
         "allow_opaque_rest": allowed(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": cookies()})),
         "allow_post_http_simple": allowed(plain, http_event(headers={"origin": ORIGIN, **csrf_header},
@@ -114,9 +114,52 @@ def build() -> Dict[str, Callable[[], None]]:
         "authorizer_init_failure": raises(ValueError, bad_authorizer),
         "proxy_lifecycle": new_proxy,
     }
+    if hasattr(_core.Authorizer, "_enable_phantom"):
+        cases.update(_phantom_cases(allowed, unauthorized, raises))
+    return cases
+
+
+# Loopback introspection endpoints of the phantom cases; close_servers() stops them.
+SERVERS: list = []
+# Phantom cases that go over the network on every call run this fraction of the calls in the RSS checks.
+NETWORK_SHARE = 10
+
+
+def _phantom_cases(allowed, unauthorized, raises) -> Dict[str, Callable[[], None]]:
+    import fault_server as fs
+
+    good = fs.FaultServer(fs.answer(200, JWT.encode()))
+    inactive = fs.FaultServer(fs.answer(204, b""))
+    failing = fs.FaultServer(fs.answer(503, b"busy", "text/plain"))
+    SERVERS.extend([good, inactive, failing])
+
+    def phantom(server, **overrides):
+        return _proxy(allow_token=True, use_phantom_token=True, introspection_url=server.url, client_id="leak-check",
+                      client_secret="leak-check-secret", introspection_timeout_ms=5000, **overrides)
+
+    failing_proxy = phantom(failing)
+    bearer = rest_event(headers={"Authorization": "Bearer opaque-leak-check"})
+    cookie = rest_event(headers={"Origin": ORIGIN, "Cookie": cookies("opaque-leak-check")})
+    return {
+        "phantom_cached_allow": allowed(phantom(good), cookie, "leak-user"),
+        "phantom_network_allow": allowed(phantom(good, introspection_cache_ttl=0), bearer, "leak-user"),
+        "phantom_network_token_inactive": unauthorized(phantom(inactive), bearer),
+        "phantom_network_introspection_failed": raises(oauth_proxy.IntrospectionError,
+                                                       lambda: failing_proxy.authorize(bearer)),
+    }
+
+
+def close_servers() -> None:
+    while SERVERS:
+        SERVERS.pop().close()
+
+
+def calls_for(name: str, calls: int) -> int:
+    return max(1, calls // NETWORK_SHARE) if name.startswith("phantom_network") else calls
 
 
 def run(name: str, calls: int, outcomes: Dict[str, Callable[[], None]]) -> None:
+    """Runs one outcome `calls` times."""
     case = outcomes[name]
     for _ in range(calls):
         case()
@@ -149,15 +192,18 @@ def main(argv) -> int:
         limit = float(argv[2]) if len(argv) > 2 else 1.0
         worst = 0
         for case_name in cases:
-            growth = rss_growth(case_name, count, cases)
+            n = calls_for(case_name, count)
+            growth = rss_growth(case_name, n, cases, warmup=min(5000, n))
             worst = max(worst, growth)
-            print(f"rss: {case_name:26} {count:>9} calls  {growth / 1024:+9.0f} KiB", flush=True)
+            print(f"rss: {case_name:36} {n:>9} calls  {growth / 1024:+9.0f} KiB", flush=True)
+        close_servers()
         print(f"rss: largest growth {worst / 1024:.0f} KiB (limit {limit * 1024:.0f} KiB); "
               f"resident now {rss_bytes() / 2**20:.1f} MiB")
         return 0 if worst < limit * 2**20 else 1
     count = int(argv[0]) if argv else 10
     for case_name in cases:
         run(case_name, count, cases)
+    close_servers()
     print(f"outcomes: {len(cases)} cases x {count} calls")
     return 0
 
