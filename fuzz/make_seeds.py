@@ -19,7 +19,8 @@ def b64url_decode(text: str) -> bytes:
 
 def main() -> int:
     vectors = json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_VECTORS).read_text(encoding="utf-8"))
-    seeds: dict = {name: {} for name in ("b64url", "cookie_header", "cookie_decrypt", "jwt_claims", "utf8")}
+    seeds: dict = {name: {} for name in ("b64url", "cookie_header", "cookie_decrypt", "jwt_claims", "utf8",
+                                         "request_checks")}
     cases = [("valid", i, case) for i, case in enumerate(vectors["valid"])]
     cases += [("invalid", i, case) for i, case in enumerate(vectors["invalid"])]
     for kind, i, case in cases:
@@ -43,6 +44,13 @@ def main() -> int:
         "escapes": b'\x01{"sub":"a\\u00e9\\uD83D\\uDE00\\n\\"","scope":"read write","exp":1.5e9}',
         "nested": b'\x01{"x":[{"y":[1,2,{"z":null}]},true,false],"sub":"u","sub":7}',
         "numbers": b'\x01{"exp":-0.0e-0,"a":0,"b":-12.34E+5,"scope":""}',
+    })
+    # request_checks: Authorization header or method, NUL, granted scopes or CSRF plaintext, NUL, required scopes
+    seeds["request_checks"].update({
+        "bearer": b"Bearer abc.def-ghi_~+/==\0read write\0read",
+        "spaces": b"bearer   x\0a b  c\0c a",
+        "post": b"POST\0csrf\0",
+        "options": b"OPTIONS\0OPTIONS\0 ",
     })
     seeds["utf8"].update({"mixed": "aé€😀\U0010ffff".encode(), "surrogate": b"\xed\xa0\x80", "overlong": b"\xc0\xaf"})
     for target, files in seeds.items():
