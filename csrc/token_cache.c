@@ -6,8 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
+#include "token_digest.h"
 
 /* Expiry uses two clocks on purpose: the TTL runs on CLOCK_MONOTONIC so a
  * wall-clock step cannot stretch it, while the JWT's exp is a wall-clock
@@ -15,7 +14,7 @@
  * while both deadlines are in the future. */
 
 typedef struct entry {
-    unsigned char key[SHA256_DIGEST_LENGTH];
+    unsigned char key[TOKEN_DIGEST_BYTES];
     char *jwt;
     size_t jwt_len;
     double mono_deadline;
@@ -46,12 +45,10 @@ static double now_clock(clockid_t id)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int hash_token(const char *token, size_t len, unsigned char out[SHA256_DIGEST_LENGTH])
+/* SHA-256 (token_digest.c: the algorithm is fetched once at import). */
+static int hash_token(const char *token, size_t len, unsigned char out[TOKEN_DIGEST_BYTES])
 {
-    unsigned int n = 0;
-    return EVP_Digest(token, len, out, &n, EVP_sha256(), NULL) == 1 && n == SHA256_DIGEST_LENGTH
-               ? 0
-               : -1;
+    return token_digest(token, len, out);
 }
 
 static size_t bucket_of(const token_cache *c, const unsigned char *key)
@@ -144,7 +141,7 @@ static int live(const entry *e)
 int token_cache_get(token_cache *c, const char *token, size_t token_len,
                     char **jwt, size_t *jwt_len)
 {
-    unsigned char key[SHA256_DIGEST_LENGTH];
+    unsigned char key[TOKEN_DIGEST_BYTES];
     *jwt = NULL;
     *jwt_len = 0;
     if (c == NULL || !c->enabled || hash_token(token, token_len, key) != 0)
@@ -175,7 +172,7 @@ int token_cache_get(token_cache *c, const char *token, size_t token_len,
 void token_cache_put(token_cache *c, const char *token, size_t token_len,
                      const char *jwt, size_t jwt_len, int has_exp, double exp)
 {
-    unsigned char key[SHA256_DIGEST_LENGTH];
+    unsigned char key[TOKEN_DIGEST_BYTES];
     if (c == NULL || !c->enabled)
         return;
     if (has_exp && !(exp > now_clock(CLOCK_REALTIME))) /* also rejects NaN */

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 import urllib.parse
 
@@ -30,10 +31,14 @@ def test_jwt_replaces_the_token(server, make_proxy):
     assert OPAQUE not in repr(result)
 
 
-def test_request_is_rfc7662_asking_for_a_jwt(server, make_proxy):
+@pytest.mark.parametrize(
+    "token, event",
+    [("op+aque/tok~en.x_y-z==", bearer_event), ("cookie token & more=+/%;", cookie_event)],
+    ids=["bearer", "cookie"],
+)
+def test_request_is_rfc7662_asking_for_a_jwt(server, make_proxy, token, event):
     server.reply = jwt_reply(a_jwt())
-    token = "opaque+token/with=special&chars"
-    make_proxy(server.url).authorize(bearer_event(token))
+    make_proxy(server.url).authorize(event(token))
     (req,) = server.requests
     assert req.method == "POST"
     assert req.path == "/oauth/v2/oauth-introspect"
@@ -195,3 +200,28 @@ def test_proxy_recovers_after_failures(server, make_proxy):
     jwt = a_jwt()
     server.reply = jwt_reply(jwt)
     assert proxy.authorize(bearer_event(OPAQUE))["context"]["token"] == f"Bearer {jwt}"
+
+
+@pytest.mark.parametrize(
+    "reply, error, reason, status",
+    [
+        (Reply(204), oauth_proxy.Unauthorized, "token_inactive", 401),
+        (json_reply({"active": False}), oauth_proxy.Unauthorized, "token_inactive", 401),
+        (Reply(500), oauth_proxy.IntrospectionError, "introspection_failed", 500),
+        (Reply(abort=True), oauth_proxy.IntrospectionError, "introspection_failed", 500),
+    ],
+    ids=["204", "active-false", "500", "abort"],
+)
+def test_denials_are_logged_with_their_reason(server, make_proxy, caplog, reply, error, reason, status):
+    server.reply = reply
+    with pytest.raises(error):
+        make_proxy(server.url).authorize(bearer_event(OPAQUE))
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "oauth_proxy"]
+    assert [(line["reason"], line["status"]) for line in lines] == [(reason, status)]
+
+
+def test_introspection_error_message_says_what_failed(server, make_proxy):
+    server.reply = Reply(503)
+    with pytest.raises(oauth_proxy.IntrospectionError) as info:
+        make_proxy(server.url).authorize(bearer_event(OPAQUE))
+    assert str(info.value) == "token introspection failed: HTTP status 503"

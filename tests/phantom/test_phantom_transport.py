@@ -16,9 +16,6 @@ import oauth_proxy
 from introspection_server import Reply, jwt_reply, make_jwt
 from phantom_support import bearer_event
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
 def a_jwt(sub="alice"):
     return make_jwt({"sub": sub, "exp": int(time.time()) + 600})
 
@@ -145,15 +142,16 @@ def test_gil_is_released_during_the_transfer(server, make_proxy):
     assert len(ticks) > 5  # the ticker ran while authorize waited on the network
 
 
-def _run(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def _run(code: str, cwd: pathlib.Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    # cwd outside the source tree: the package under test is the installed one, with its extension.
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True, text=True, timeout=60, cwd=cwd,
         env={**os.environ, **(env or {})},
     )
 
 
-def test_libcurl_is_loaded_only_when_phantom_tokens_are_enabled(server):
+def test_libcurl_is_loaded_only_when_phantom_tokens_are_enabled(server, tmp_path):
     code = f"""
         import oauth_proxy
         def curl_loaded():
@@ -167,7 +165,7 @@ def test_libcurl_is_loaded_only_when_phantom_tokens_are_enabled(server):
                                introspection_url={server.url!r}, client_id="id", client_secret="s"))
         print("phantom", curl_loaded())
     """
-    out = _run(code)
+    out = _run(code, tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["plain", "False", "phantom", "True"]
 
@@ -185,7 +183,7 @@ def test_missing_libcurl_is_a_clear_config_error(tmp_path, server):
         except oauth_proxy.ConfigError as exc:
             print("ConfigError:", exc)
     """
-    out = _run(code, {"LD_LIBRARY_PATH": str(tmp_path)})
+    out = _run(code, tmp_path, {"LD_LIBRARY_PATH": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ConfigError:")
     assert "libcurl" in out.stdout
