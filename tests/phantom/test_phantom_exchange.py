@@ -225,3 +225,43 @@ def test_introspection_error_message_says_what_failed(server, make_proxy):
     with pytest.raises(oauth_proxy.IntrospectionError) as info:
         make_proxy(server.url).authorize(bearer_event(OPAQUE))
     assert str(info.value) == "token introspection failed: HTTP status 503"
+
+
+def test_configured_from_the_environment(server):
+    from phantom_support import KEY, ORIGIN, PREFIX
+
+    jwt = a_jwt(sub="env")
+    server.reply = jwt_reply(jwt)
+    env = {
+        "TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX, "ENCRYPTION_KEY": KEY,
+        "ALLOW_TOKEN": "true", "USE_PHANTOM_TOKEN": "TRUE", "INTROSPECTION_URL": f" {server.url} ",
+        "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "INTROSPECTION_TIMEOUT_MS": "1500",
+        "INTROSPECTION_CACHE_TTL": "60", "INTROSPECTION_CACHE_SIZE": "8",
+    }
+    proxy = oauth_proxy.OAuthProxy(oauth_proxy.Config.from_env(env))
+    for _ in range(2):
+        assert proxy.authorize(bearer_event(OPAQUE))["principalId"] == "env"
+    assert server.calls == 1
+
+
+@pytest.mark.parametrize("response_format", ["simple", "iam"])
+def test_http_api_payload_2_gets_the_jwt(server, make_proxy, response_format):
+    from phantom_support import KEY, ORIGIN, PREFIX
+
+    jwt = a_jwt(sub="carol")
+    server.reply = jwt_reply(jwt)
+    event = {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/GET/orders",
+        "headers": {"origin": ORIGIN},
+        "cookies": [f"{PREFIX}-at={oauth_proxy.encrypt_cookie(OPAQUE, KEY)}"],
+        "requestContext": {"http": {"method": "GET"}},
+    }
+    result = make_proxy(server.url, http_api_response_format=response_format).authorize(event)
+    assert result["context"]["token"] == f"Bearer {jwt}"
+    if response_format == "simple":
+        assert result["isAuthorized"] is True
+    else:
+        assert result["principalId"] == "carol"
+    assert server.requests[0].body == b"token=" + urllib.parse.quote_plus(OPAQUE).encode()
