@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -14,7 +15,14 @@ struct introspector {
     const curl_api *api;
     CURL *curl;
     struct curl_slist *headers; /* holds the Basic credentials: wiped on free */
-    pthread_mutex_t lock;       /* one transfer at a time on the one handle */
+    /* One transfer at a time on the one handle: `busy` is the ownership token, guarded by `lock`.
+     * Waiters give up at their own deadline (a condition variable on CLOCK_MONOTONIC), so a hung
+     * endpoint cannot make queued calls last longer than their timeout. */
+    pthread_mutex_t lock;
+    pthread_cond_t idle;
+    int busy;
+    int sync_ready;             /* lock and idle were initialised */
+    long timeout_ms;
     char *body;                 /* INTROSPECT_MAX_BODY + 1 bytes, reused */
     size_t body_len;
     int body_overflow;
@@ -543,6 +551,68 @@ static int valid_url(const char *url)
            || (n > 8 && strncasecmp(url, "https://", 8) == 0);
 }
 
+static int init_sync(introspector *in)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return -1;
+    int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(&in->idle, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0)
+        return -1;
+    if (pthread_mutex_init(&in->lock, NULL) != 0) {
+        pthread_cond_destroy(&in->idle);
+        return -1;
+    }
+    in->sync_ready = 1;
+    return 0;
+}
+
+static void deadline_after(struct timespec *t, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (ms % 1000) * 1000000L;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Milliseconds left until t, or 0 when it has passed. */
+static long ms_until(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
+    return ms > 0 ? (long)ms : 0;
+}
+
+/* 0: this thread owns the handle; -1: the deadline passed first (or the lock failed). */
+static int acquire(introspector *in, const struct timespec *deadline)
+{
+    if (pthread_mutex_lock(&in->lock) != 0)
+        return -1;
+    int rc = 0;
+    while (in->busy && rc == 0)
+        rc = pthread_cond_timedwait(&in->idle, &in->lock, deadline);
+    int owned = !in->busy;
+    if (owned)
+        in->busy = 1;
+    pthread_mutex_unlock(&in->lock);
+    return owned ? 0 : -1;
+}
+
+static void release(introspector *in)
+{
+    pthread_mutex_lock(&in->lock);
+    in->busy = 0;
+    pthread_cond_signal(&in->idle);
+    pthread_mutex_unlock(&in->lock);
+}
+
 static void free_headers(const curl_api *api, struct curl_slist *h)
 {
     for (struct curl_slist *i = h; i != NULL; i = i->next)
@@ -588,9 +658,10 @@ introspector *introspector_new(const curl_api *api, const char *url,
         return NULL;
     }
     in->api = api;
-    if (pthread_mutex_init(&in->lock, NULL) != 0) {
+    in->timeout_ms = timeout_ms;
+    if (init_sync(in) != 0) {
         free(in);
-        set_error(error, "cannot create a mutex");
+        set_error(error, "cannot create the introspection lock");
         return NULL;
     }
     in->body = malloc(INTROSPECT_MAX_BODY + 1);
@@ -652,7 +723,10 @@ void introspector_free(introspector *in)
         OPENSSL_cleanse(in->body, INTROSPECT_MAX_BODY + 1);
         free(in->body);
     }
-    pthread_mutex_destroy(&in->lock);
+    if (in->sync_ready) {
+        pthread_cond_destroy(&in->idle);
+        pthread_mutex_destroy(&in->lock);
+    }
     free(in);
 }
 
@@ -728,13 +802,24 @@ introspect_status introspector_call(introspector *in, const char *token, size_t 
 
     introspect_status result = INTROSPECT_FAILED;
     const curl_api *api = in->api;
-    if (pthread_mutex_lock(&in->lock) != 0) {
-        set_detail(detail, detail_size, "cannot lock the introspection handle");
+    /* INTROSPECTION_TIMEOUT_MS bounds the whole call, time spent queueing for the handle included. */
+    struct timespec deadline;
+    deadline_after(&deadline, in->timeout_ms);
+    if (acquire(in, &deadline) != 0) {
+        set_detail(detail, detail_size, "timeout waiting for another introspection call");
+        goto out;
+    }
+    long left_ms = ms_until(&deadline);
+    if (left_ms <= 0) {
+        release(in);
+        set_detail(detail, detail_size, "timeout waiting for another introspection call");
         goto out;
     }
     in->body_len = 0;
     in->body_overflow = 0;
-    CURLcode rc = api->easy_setopt(in->curl, CURLOPT_POSTFIELDS, form);
+    CURLcode rc = api->easy_setopt(in->curl, CURLOPT_TIMEOUT_MS, left_ms);
+    if (rc == CURLE_OK)
+        rc = api->easy_setopt(in->curl, CURLOPT_POSTFIELDS, form);
     if (rc == CURLE_OK)
         rc = api->easy_setopt(in->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form_len);
     if (rc == CURLE_OK)
@@ -757,7 +842,7 @@ introspect_status introspector_call(introspector *in, const char *token, size_t 
     /* The body may hold a JWT, a credential in its own right. */
     OPENSSL_cleanse(in->body, in->body_len);
     in->body_len = 0;
-    pthread_mutex_unlock(&in->lock);
+    release(in);
 out:
     OPENSSL_cleanse(form, form_len);
     free(form);

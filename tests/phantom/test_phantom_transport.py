@@ -188,3 +188,29 @@ def test_missing_libcurl_is_a_clear_config_error(tmp_path, server):
     assert out.stdout.startswith("ConfigError:")
     assert "libcurl" in out.stdout
     assert "TopSecret42" not in out.stdout + out.stderr
+
+
+def test_queued_calls_are_bounded_by_their_own_timeout(server, make_proxy):
+    """Eight threads against a hung endpoint: each call gives up after about its timeout, not after
+    waiting for the seven calls queued before it on the one connection (that would take 8 s here)."""
+    server.reply = Reply(200, a_jwt().encode(), "application/jwt", delay=60)
+    proxy = make_proxy(server.url, introspection_timeout_ms=1000)
+    outcomes, durations = [], []
+
+    def call(n):
+        started = time.monotonic()
+        try:
+            proxy.authorize(bearer_event(f"tok-{n}"))
+            outcomes.append("allowed")
+        except oauth_proxy.IntrospectionError:
+            outcomes.append("error")
+        durations.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcomes == ["error"] * 8
+    # Generous: timeout + 5 s, far from the 8 s a queue of serialised timeouts would need.
+    assert max(durations) < 1.0 + 5
