@@ -11,6 +11,14 @@ Reports per-call figures; no thresholds. The server is Python's http.server,
 so a miss mostly measures the server: read the differences, not the absolutes.
 
     .venv/bin/python benchmarks/phantom_cost.py [--calls N]
+
+Measured on the project's 2-core Debian 12 machine (Python 3.11, libcurl 7.88.1, OpenSSL 3.0),
+--calls 5000, medians per authorize() call (means are noisier: the Python server and GC):
+                       http        https
+  baseline             0.8 us      0.8 us
+  cache hit            1.0 us      1.0 us     (SHA-256 of the token, LRU lookup, copy of the JWT)
+  miss, reuse         70 us       85 us       (one connection for all 5000 calls)
+  miss, close        296 us     1006 us       (a TCP, and TLS, handshake on every call)
 """
 
 from __future__ import annotations
