@@ -502,7 +502,10 @@ static int configure(introspector *in, const char *url, long timeout_ms,
     if (ca_file != NULL) {
         /* The given bundle is the whole trust store, not an addition to it. */
         SET(CURLOPT_CAINFO, ca_file);
-        SET(CURLOPT_CAPATH, (char *)NULL);
+        /* TLS backends without a CA directory have nothing to switch off. */
+        CURLcode rc = api->easy_setopt(c, CURLOPT_CAPATH, (char *)NULL);
+        if (rc != CURLE_OK && rc != CURLE_NOT_BUILT_IN && rc != CURLE_UNKNOWN_OPTION)
+            return setopt_failed(error);
     }
     SET(CURLOPT_HTTPHEADER, in->headers);
     SET(CURLOPT_POST, 1L);
