@@ -11,6 +11,8 @@
 
 #include <openssl/crypto.h>
 
+#include "utf8.h"
+
 struct introspector {
     const curl_api *api;
     CURL *curl;
@@ -367,6 +369,9 @@ static int json_active(const char *s, size_t n)
 {
     json_in j = {s, s + n};
     int active = ACTIVE_UNKNOWN, seen = 0;
+    /* JSON text is UTF-8 (RFC 8259 section 8.1); json_string passes other bytes through. */
+    if (!utf8_valid((const unsigned char *)s, n))
+        return ACTIVE_UNKNOWN;
     json_ws(&j);
     if (j.p >= j.end || *j.p != '{')
         return ACTIVE_UNKNOWN;

@@ -20,7 +20,7 @@ def b64url_decode(text: str) -> bytes:
 def main() -> int:
     vectors = json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_VECTORS).read_text(encoding="utf-8"))
     seeds: dict = {name: {} for name in ("b64url", "cookie_header", "cookie_decrypt", "jwt_claims", "utf8",
-                                         "request_checks")}
+                                         "request_checks", "introspect_body", "token_cache")}
     cases = [("valid", i, case) for i, case in enumerate(vectors["valid"])]
     cases += [("invalid", i, case) for i, case in enumerate(vectors["invalid"])]
     for kind, i, case in cases:
@@ -51,6 +51,17 @@ def main() -> int:
         "spaces": b"bearer   x\0a b  c\0c a",
         "post": b"POST\0csrf\0",
         "options": b"OPTIONS\0OPTIONS\0 ",
+    })
+    # introspect_body: what an introspection endpoint answers with
+    seeds["introspect_body"].update({
+        "inactive": b'{"active":false}',
+        "active": b'{"active":true,"sub":"x","n":[1,2.5e3,{"a":null}]}',
+        "jwt": b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+    })
+    # token_cache: capacity byte, then (operation, token) pairs
+    seeds["token_cache"].update({
+        "mixed": b"\x03\x00\x01\x00\x02\x01\x01\x00\x03\x00\x04\x02\x01\x01\x02",
+        "replace": b"\x07\x00\x00\x00\x01\x08\x00\x01\x00",
     })
     seeds["utf8"].update({"mixed": "aé€😀\U0010ffff".encode(), "surrogate": b"\xed\xa0\x80", "overlong": b"\xc0\xaf"})
     for target, files in seeds.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -97,6 +98,8 @@ FAULTS = {
     "redirect": fs.answer(302, b""),
     "200 not a JWT": fs.answer(200, b"this is not a JWT", "text/plain"),
     "200 active true": fs.answer(200, b'{"active":true,"sub":"x"}', "application/json"),
+    # regression: JSON that is not UTF-8 was read as {"active": false} (401) instead of a failure (500)
+    "200 active false, not UTF-8": fs.answer(200, b'{"active":false,"\xa1":1}', "application/json"),
 }
 
 
@@ -105,7 +108,7 @@ def test_fault_is_a_500_within_the_timeout_and_is_not_cached(name):
     server = fs.FaultServer(FAULTS[name])
     try:
         proxy = make_proxy(server.url)
-        token = f"opaque-{name.replace(' ', '-')}"
+        token = "opaque-" + re.sub(r"[^A-Za-z0-9]+", "-", name)  # a valid bearer token
         outcome, reasons = timed_call(proxy, token, name)
         assert outcome == "500" and reasons == ["introspection_failed"]
         asked = server.requests
