@@ -1,0 +1,158 @@
+"""The Lambda zip, unpacked into an empty folder and imported by a fresh
+interpreter with nothing else on its path, answers through handler.handler."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+import zipfile
+
+import pytest
+from deploy_helpers import ORIGIN, PREFIX, make_jwt
+
+import oauth_proxy
+
+METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/api/items"
+
+# Runs in the fresh interpreter: proves where everything was imported from,
+# then feeds the events given on stdin to handler.handler.
+CHILD = r"""
+import json, sys
+task = sys.argv[1]
+assert not any("site-packages" in p for p in sys.path), sys.path
+import handler, oauth_proxy, oauth_proxy._core as core
+for mod in (handler, oauth_proxy, core):
+    assert mod.__file__.startswith(task + "/"), mod.__file__
+results = []
+for event in json.load(sys.stdin):
+    try:
+        results.append({"ok": handler.handler(event, None)})
+    except Exception as exc:
+        results.append({"error": type(exc).__name__, "message": str(exc)})
+maps = open("/proc/self/maps").read()
+libs = sorted({line.split()[-1] for line in maps.splitlines()
+               if "libcurl" in line or "libcrypto" in line})
+print(json.dumps({"results": results, "libs": libs}))
+"""
+
+
+def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | None = None
+               ) -> dict:
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    all_headers = {"Origin": ORIGIN, **({"Cookie": cookie} if cookie else {}),
+                   **(headers or {})}
+    return {"type": "REQUEST", "methodArn": METHOD_ARN, "httpMethod": method,
+            "headers": all_headers, "multiValueHeaders": None,
+            "requestContext": {"httpMethod": method}}
+
+
+def run_child(task, events: list[dict], env: dict[str, str]) -> dict:
+    # -S: no site module, so no site-packages; PYTHONPATH is the only path
+    # added, as /var/task is on Lambda. The environment holds nothing else.
+    child_env = {"PYTHONPATH": str(task), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **env}
+    proc = subprocess.run([sys.executable, "-S", "-s", "-c", CHILD, str(task)],
+                          input=json.dumps(events), env=child_env, cwd=task,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def config_env(key_hex: str, **extra: str) -> dict[str, str]:
+    return {"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
+            "ENCRYPTION_KEY": key_hex, **extra}
+
+
+def test_zip_layout(artifact):
+    names = zipfile.ZipFile(artifact).namelist()
+    assert "handler.py" in names
+    assert "oauth_proxy/__init__.py" in names
+    core = [n for n in names if n.startswith("oauth_proxy/_core")]
+    # One abi3 build serves every Python from 3.10 (Lambda: 3.12, 3.13, ...).
+    assert core == ["oauth_proxy/_core.abi3.so"], core
+    libs = [n for n in names if n.startswith("oauth_proxy.libs/")]
+    assert any(n.startswith("oauth_proxy.libs/libcrypto-") for n in libs), libs
+    assert "oauth_proxy.libs/libcurl.so.4" in libs
+    assert not [n for n in names if ".dist-info/" in n or "__pycache__" in n]
+
+
+def test_fresh_interpreter_allows_and_rejects(unpacked, key_hex):
+    token = make_jwt({"sub": "alice", "scope": "openid read", "exp": 4102444800})
+    at = oauth_proxy.encrypt_cookie(token, key_hex)
+    csrf_plain = "csrf-value-1"
+    csrf = oauth_proxy.encrypt_cookie(csrf_plain, key_hex)
+    events = [
+        rest_event("GET", {f"{PREFIX}-at": at}),
+        rest_event("GET", {"other": "1"}),
+        rest_event("GET", {f"{PREFIX}-at": at[:-4] + "AAAA"}),
+        rest_event("POST", {f"{PREFIX}-at": at, f"{PREFIX}-csrf": csrf}),
+        rest_event("POST", {f"{PREFIX}-at": at, f"{PREFIX}-csrf": csrf},
+                   {f"x-{PREFIX}-csrf": csrf_plain}),
+    ]
+    out = run_child(unpacked, events, config_env(key_hex))
+    allow, missing, tampered, no_csrf_header, post_ok = out["results"]
+
+    assert allow["ok"]["principalId"] == "alice"
+    assert allow["ok"]["context"] == {"token": f"Bearer {token}"}
+    (stmt,) = allow["ok"]["policyDocument"]["Statement"]
+    assert stmt["Effect"] == "Allow"
+    assert stmt["Resource"] == METHOD_ARN.rsplit("/", 2)[0] + "/*"
+
+    for rejected in (missing, tampered):
+        assert rejected == {"error": "Unauthorized", "message": "Unauthorized"}
+
+    (stmt,) = no_csrf_header["ok"]["policyDocument"]["Statement"]
+    assert stmt["Effect"] == "Deny"
+    assert token not in json.dumps(no_csrf_header)
+
+    assert post_ok["ok"]["context"] == {"token": f"Bearer {token}"}
+    # The extension uses the libcrypto bundled beside it; cookie mode never
+    # loads libcurl (a phantom-token-only dependency).
+    assert any(lib.startswith(f"{unpacked}/oauth_proxy.libs/libcrypto-")
+               for lib in out["libs"]), out["libs"]
+    assert not [lib for lib in out["libs"] if "libcurl" in lib]
+
+
+class _Introspection(http.server.BaseHTTPRequestHandler):
+    jwt = ""
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = self.jwt.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/jwt")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def introspection():
+    handler = type("H", (_Introspection,),
+                   {"jwt": make_jwt({"sub": "bob", "exp": 4102444800})})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, handler.jwt
+    server.shutdown()
+    server.server_close()
+
+
+def test_phantom_token_uses_the_bundled_libcurl(unpacked, key_hex, introspection):
+    server, jwt = introspection
+    at = oauth_proxy.encrypt_cookie("opaque-access-token-0001", key_hex)
+    env = config_env(key_hex, USE_PHANTOM_TOKEN="true",
+                     INTROSPECTION_URL=f"http://127.0.0.1:{server.server_port}/introspect",
+                     CLIENT_ID="gateway", CLIENT_SECRET="not-a-real-secret",
+                     INTROSPECTION_TIMEOUT_MS="5000")
+    out = run_child(unpacked, [rest_event("GET", {f"{PREFIX}-at": at})], env)
+    (result,) = out["results"]
+    assert result["ok"]["context"] == {"token": f"Bearer {jwt}"}
+    assert result["ok"]["principalId"] == "bob"
+    curl = [lib for lib in out["libs"] if "libcurl" in lib]
+    assert curl == [str(unpacked / "oauth_proxy.libs" / "libcurl.so.4")], out["libs"]
