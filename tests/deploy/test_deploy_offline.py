@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from deploy_helpers import ORIGIN, PREFIX, ROOT, make_jwt, node_tool_env
+from .deploy_helpers import ORIGIN, PREFIX, ROOT, make_jwt, node_tool_env
 
 import oauth_proxy
 
@@ -135,6 +135,9 @@ def cookies_of(s, *, csrf=True):
 
 
 def assert_cors(headers):
+    # serverless-offline adds these to every answer for a request with an
+    # Origin header (see test_untrusted_origin_is_403): this shows the 401/403
+    # reach the browser readable, not what API Gateway's gateway responses send.
     assert headers.get("access-control-allow-origin") == ORIGIN
     assert headers.get("access-control-allow-credentials") == "true"
 
@@ -205,11 +208,13 @@ def test_delete_with_wrong_csrf_header_is_403(gateway, secrets_):
 
 
 def test_untrusted_origin_is_403(gateway, secrets_):
-    status, headers, _ = request(gateway, "GET", "/api/orders",
+    status, _, _ = request(gateway, "GET", "/api/orders",
                                  cookies=cookies_of(secrets_, csrf=False),
                                  headers={"Origin": "https://evil.example.net"})
     assert status == 403
-    assert "access-control-allow-origin" not in headers
+    # No CORS check here: serverless-offline reflects any Origin into
+    # Access-Control-Allow-Origin (its REST API CORS is synthetic); the real
+    # gateway's static CORS headers are checked on the rendered template.
 
 
 def test_preflight_is_answered_without_the_authorizer(gateway):
