@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from .deploy_helpers import OSLS, ROOT
 
 

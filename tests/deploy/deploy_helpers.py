@@ -5,13 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import secrets
-import shutil
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
-
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"

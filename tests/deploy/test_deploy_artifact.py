@@ -11,9 +11,10 @@ import threading
 import zipfile
 
 import pytest
-from .deploy_helpers import ORIGIN, PREFIX, make_jwt
 
 import oauth_proxy
+
+from .deploy_helpers import ORIGIN, PREFIX, make_jwt
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/api/items"
 

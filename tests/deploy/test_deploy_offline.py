@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-from .deploy_helpers import ORIGIN, PREFIX, ROOT, make_jwt, node_tool_env
 
 import oauth_proxy
+
+from .deploy_helpers import ORIGIN, PREFIX, ROOT, make_jwt, node_tool_env
 
 OFFLINE = Path(__file__).resolve().parent / "offline"
 START_TIMEOUT = 90  # seconds for osls to load and listen, on a loaded 2-core CI box

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from .deploy_helpers import CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, node_tool_env
 
 # osls puts a DependsOn next to a Ref on every authorized method; cfn-lint

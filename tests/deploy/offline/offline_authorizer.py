@@ -8,9 +8,8 @@ exception into the result "Unauthorized", which serverless-offline answers
 with 401 as API Gateway does; every other outcome passes through unchanged.
 """
 
-from oauth_proxy import Unauthorized
-
 import handler
+from oauth_proxy import Unauthorized
 
 
 def authorize(event, context):
