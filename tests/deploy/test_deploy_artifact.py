@@ -116,6 +116,32 @@ def test_fresh_interpreter_allows_and_rejects(unpacked, key_hex):
     assert not [lib for lib in out["libs"] if "libcurl" in lib]
 
 
+def http_api_event(method: str, cookies: dict[str, str], headers: dict[str, str] | None = None
+                   ) -> dict:
+    # HTTP API, payload 2.0: lower-case headers, cookies in their own list.
+    return {"version": "2.0", "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/$default/GET/api/x",
+            "headers": {"origin": ORIGIN, **(headers or {})},
+            "cookies": [f"{k}={v}" for k, v in cookies.items()],
+            "requestContext": {"http": {"method": method, "path": "/api/x"}}}
+
+
+def test_fresh_interpreter_http_api_simple_responses(unpacked, key_hex):
+    token = make_jwt({"sub": "carol", "exp": 4102444800})
+    at = oauth_proxy.encrypt_cookie(token, key_hex)
+    csrf = oauth_proxy.encrypt_cookie("csrf-2", key_hex)
+    events = [
+        http_api_event("GET", {f"{PREFIX}-at": at}),
+        http_api_event("GET", {f"{PREFIX}-at": "bm90LWEtY29va2ll"}),
+        http_api_event("PUT", {f"{PREFIX}-at": at, f"{PREFIX}-csrf": csrf}),
+    ]
+    out = run_child(unpacked, events, config_env(key_hex, HTTP_API_RESPONSE_FORMAT="simple"))
+    allow, bad, no_csrf_header = out["results"]
+    assert allow["ok"] == {"isAuthorized": True, "context": {"token": f"Bearer {token}"}}
+    assert bad == {"error": "Unauthorized", "message": "Unauthorized"}
+    assert no_csrf_header["ok"] == {"isAuthorized": False}
+
+
 class _Introspection(http.server.BaseHTTPRequestHandler):
     jwt = ""
     calls: list
