@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+import yaml  # PyYAML comes with cfn-lint
 
 from .deploy_helpers import CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, node_tool_env
 
@@ -200,3 +202,49 @@ def test_contract_variables_match_the_contract():
     for row in re.findall(r"^\| ([A-Z_, ]+) \|", section, re.M):
         names.update(n.strip() for n in row.split(","))
     assert names == set(CONTRACT_VARIABLES)
+
+
+def test_env_template_as_dotenv_gives_a_working_configuration(osls, tmp_path):
+    """A user's first step: copy .env-template to .env. osls reads it, and the
+    function's environment it renders is a configuration the authorizer
+    accepts once the placeholder key is replaced, and refuses before."""
+    import oauth_proxy
+
+    service = tmp_path / "service"
+    service.mkdir()
+    shutil.copy(ROOT / "serverless.yml", service)
+    shutil.copytree(ROOT / "deploy", service / "deploy")
+    shutil.copy(ROOT / ".env-template", service / ".env")
+    (service / "node_modules").symlink_to(ROOT / "node_modules")
+    with zipfile.ZipFile(service / "placeholder.zip", "w") as z:
+        z.writestr("handler.py", "")
+    proc = subprocess.run(
+        osls + ["package", "--package", str(tmp_path / "out"), "--param=artifact=placeholder.zip"],
+        cwd=service, env=node_tool_env(), capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    template = json.loads((tmp_path / "out" / "cloudformation-template-update-stack.json").read_text())
+    env = of_type(template, "AWS::Lambda::Function")["AuthorizerLambdaFunction"]["Environment"]["Variables"]
+    assert env["TRUSTED_WEB_ORIGINS"] == ORIGIN
+
+    with pytest.raises(oauth_proxy.ConfigError) as refused:
+        oauth_proxy.Config.from_env(env)
+    assert "ENCRYPTION_KEY" in str(refused.value)
+    config = oauth_proxy.Config.from_env({**env, "ENCRYPTION_KEY": "ab" * 32})
+    oauth_proxy.OAuthProxy(config)
+
+
+def test_emulator_project_uses_the_deployed_authorizer_settings():
+    """The serverless-offline project must keep the authorizer settings of the
+    serverless.yml users deploy, or the end-to-end test proves something else."""
+    def authorizers(path):
+        functions = yaml.safe_load(path.read_text())["functions"]
+        for fn in functions.values():
+            for event in fn.get("events", []):
+                auth = dict(event["http"]["authorizer"])
+                auth.pop("name")
+                yield auth
+
+    deployed = list(authorizers(ROOT / "serverless.yml"))
+    emulated = list(authorizers(ROOT / "tests" / "deploy" / "offline" / "serverless.yml"))
+    assert deployed and emulated
+    assert all(a == deployed[0] for a in deployed + emulated)
