@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import http.server
 import json
+import shutil
 import subprocess
 import sys
 import threading
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -50,11 +52,28 @@ def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | N
             "requestContext": {"httpMethod": method}}
 
 
-def run_child(task, events: list[dict], env: dict[str, str]) -> dict:
+def interpreters() -> dict[str, str]:
+    """Python 3.10 and later found on this machine, by minor version: the
+    abi3 extension built once must load in each (Lambda: 3.12, 3.13)."""
+    found = {f"{sys.version_info[0]}.{sys.version_info[1]}": sys.executable}
+    candidates = sorted(Path.home().glob(".pyenv/versions/3.*/bin/python3"))
+    candidates += [Path(p) for p in (shutil.which(f"python3.{m}") for m in range(10, 20)) if p]
+    for exe in candidates:
+        version = subprocess.run([str(exe), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+        if version and tuple(map(int, version.split("."))) >= (3, 10):
+            found.setdefault(version, str(exe))
+    return found
+
+
+INTERPRETERS = interpreters()
+
+
+def run_child(task, events: list[dict], env: dict[str, str], python: str = sys.executable) -> dict:
     # -S: no site module, so no site-packages; PYTHONPATH is the only path
     # added, as /var/task is on Lambda. The environment holds nothing else.
     child_env = {"PYTHONPATH": str(task), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **env}
-    proc = subprocess.run([sys.executable, "-S", "-s", "-c", CHILD, str(task)],
+    proc = subprocess.run([python, "-S", "-s", "-c", CHILD, str(task)],
                           input=json.dumps(events), env=child_env, cwd=task,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -79,7 +98,8 @@ def test_zip_layout(artifact):
     assert not [n for n in names if ".dist-info/" in n or "__pycache__" in n]
 
 
-def test_fresh_interpreter_allows_and_rejects(unpacked, key_hex):
+@pytest.mark.parametrize("version", sorted(INTERPRETERS, key=lambda v: tuple(map(int, v.split(".")))))
+def test_fresh_interpreter_allows_and_rejects(unpacked, key_hex, version):
     token = make_jwt({"sub": "alice", "scope": "openid read", "exp": 4102444800})
     at = oauth_proxy.encrypt_cookie(token, key_hex)
     csrf_plain = "csrf-value-1"
@@ -92,7 +112,7 @@ def test_fresh_interpreter_allows_and_rejects(unpacked, key_hex):
         rest_event("POST", {f"{PREFIX}-at": at, f"{PREFIX}-csrf": csrf},
                    {f"x-{PREFIX}-csrf": csrf_plain}),
     ]
-    out = run_child(unpacked, events, config_env(key_hex))
+    out = run_child(unpacked, events, config_env(key_hex), INTERPRETERS[version])
     allow, missing, tampered, no_csrf_header, post_ok = out["results"]
 
     assert allow["ok"]["principalId"] == "alice"
