@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,3 +44,17 @@ def make_jwt(claims: dict) -> str:
         raw = json.dumps(obj, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
     return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def interpreters() -> dict[str, str]:
+    """Python 3.10 and later found on this machine, by minor version: the
+    abi3 extension built once must load in each (Lambda: 3.12, 3.13)."""
+    found = {f"{sys.version_info[0]}.{sys.version_info[1]}": sys.executable}
+    candidates = sorted(Path.home().glob(".pyenv/versions/3.*/bin/python3"))
+    candidates += [Path(p) for p in (shutil.which(f"python3.{m}") for m in range(10, 20)) if p]
+    for exe in candidates:
+        version = subprocess.run([str(exe), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+        if version and tuple(map(int, version.split("."))) >= (3, 10):
+            found.setdefault(version, str(exe))
+    return found

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import subprocess
 import sys
 import threading
 import zipfile
-from pathlib import Path
 
 import pytest
 
 import oauth_proxy
 
-from .deploy_helpers import ORIGIN, PREFIX, make_jwt
+from .deploy_helpers import ORIGIN, PREFIX, interpreters, make_jwt
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/api/items"
 
@@ -50,20 +48,6 @@ def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | N
     return {"type": "REQUEST", "methodArn": METHOD_ARN, "httpMethod": method,
             "headers": all_headers, "multiValueHeaders": None,
             "requestContext": {"httpMethod": method}}
-
-
-def interpreters() -> dict[str, str]:
-    """Python 3.10 and later found on this machine, by minor version: the
-    abi3 extension built once must load in each (Lambda: 3.12, 3.13)."""
-    found = {f"{sys.version_info[0]}.{sys.version_info[1]}": sys.executable}
-    candidates = sorted(Path.home().glob(".pyenv/versions/3.*/bin/python3"))
-    candidates += [Path(p) for p in (shutil.which(f"python3.{m}") for m in range(10, 20)) if p]
-    for exe in candidates:
-        version = subprocess.run([str(exe), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                                 capture_output=True, text=True, timeout=30).stdout.strip()
-        if version and tuple(map(int, version.split("."))) >= (3, 10):
-            found.setdefault(version, str(exe))
-    return found
 
 
 INTERPRETERS = interpreters()

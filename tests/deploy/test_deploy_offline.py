@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml  # PyYAML comes with cfn-lint
 
 import oauth_proxy
 
-from .deploy_helpers import ORIGIN, PREFIX, ROOT, make_jwt, node_tool_env
+from .deploy_helpers import ORIGIN, PREFIX, ROOT, interpreters, make_jwt, node_tool_env
 
 OFFLINE = Path(__file__).resolve().parent / "offline"
 START_TIMEOUT = 90  # seconds for osls to load and listen, on a loaded 2-core CI box
@@ -72,13 +73,16 @@ def gateway(osls, unpacked, secrets_, tmp_path_factory):
     (service / "node_modules").symlink_to(ROOT / "node_modules")
 
     # serverless-offline starts `python3` from PATH for the python3.x runtime.
-    # This one is the test's interpreter without site-packages (-S) and
-    # ignoring PYTHON* variables (-I), so the functions import only what the
-    # service folder (the artifact) holds.
+    # This one is the runtime's Python version where the machine has it (else
+    # the test's), without site-packages (-S) and ignoring PYTHON* variables
+    # (-I), so the functions import only what the service folder (the
+    # artifact) holds.
+    runtime = yaml.safe_load((OFFLINE / "serverless.yml").read_text())["provider"]["runtime"]
+    python = interpreters().get(runtime.removeprefix("python"), sys.executable)
     bindir = service / ".bin"
     bindir.mkdir()
     shim = bindir / "python3"
-    shim.write_text(f'#!/bin/sh\nexec "{os.path.realpath(sys.executable)}" -I -S "$@"\n')
+    shim.write_text(f'#!/bin/sh\nexec "{os.path.realpath(python)}" -I -S "$@"\n')
     shim.chmod(0o755)
 
     env = node_tool_env()
