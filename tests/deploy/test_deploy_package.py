@@ -122,7 +122,7 @@ def test_rest_api_gateway_responses(rest):
                  for r in of_type(t, "AWS::ApiGateway::GatewayResponse").values()}
     expected = {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403",
                 "AUTHORIZER_FAILURE": "500", "AUTHORIZER_CONFIGURATION_ERROR": "500",
-                "DEFAULT_5XX": None}
+                "DEFAULT_4XX": None, "DEFAULT_5XX": None}
     assert set(responses) == set(expected)
     for kind, status in expected.items():
         r = responses[kind]
