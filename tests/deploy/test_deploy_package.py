@@ -244,7 +244,12 @@ def test_emulator_project_uses_the_deployed_authorizer_settings():
                 auth.pop("name")
                 yield auth
 
-    deployed = list(authorizers(ROOT / "serverless.yml"))
-    emulated = list(authorizers(ROOT / "tests" / "deploy" / "offline" / "serverless.yml"))
+    deployed_file = ROOT / "serverless.yml"
+    emulated_file = ROOT / "tests" / "deploy" / "offline" / "serverless.yml"
+    deployed = list(authorizers(deployed_file))
+    emulated = list(authorizers(emulated_file))
     assert deployed and emulated
     assert all(a == deployed[0] for a in deployed + emulated)
+    runtimes = {yaml.safe_load(f.read_text())["provider"]["runtime"]
+                for f in (deployed_file, emulated_file)}
+    assert len(runtimes) == 1, runtimes
