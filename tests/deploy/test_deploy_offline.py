@@ -89,7 +89,9 @@ def gateway(osls, unpacked, secrets_, tmp_path_factory):
     env.pop("VIRTUAL_ENV", None)  # serverless-offline would put its bin first on PATH
     env["PATH"] = f"{bindir}{os.pathsep}{env['PATH']}"
     env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
-                "ENCRYPTION_KEY": secrets_["key"]})
+                "ENCRYPTION_KEY": secrets_["key"],
+                # Empty means unset: the default names Amazon Linux's bundle.
+                "INTROSPECTION_CA_FILE": ""})
     http_port, lambda_port = free_port(), free_port()
     log = service / "offline.log"
     with log.open("w") as out:
