@@ -194,6 +194,9 @@ assert h.value
 CURLOPT_URL, CURLOPT_NOBODY, CURLINFO_RESPONSE_CODE = 10002, 44, 0x200002
 lib.curl_easy_setopt(h, CURLOPT_URL, sys.argv[2].encode())
 lib.curl_easy_setopt(h, CURLOPT_NOBODY, ctypes.c_long(1))
+if len(sys.argv) > 3:
+    CURLOPT_CAINFO = 10065
+    lib.curl_easy_setopt(h, CURLOPT_CAINFO, sys.argv[3].encode())
 rc = lib.curl_easy_perform(h)
 status = ctypes.c_long()
 lib.curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, ctypes.byref(status))
@@ -204,15 +207,18 @@ print(json.dumps({"version": lib.curl_version().decode(), "rc": rc,
 """
 
 
+def run_curl_child(curl: Path, url: str, *extra: str) -> dict:
+    proc = subprocess.run([sys.executable, "-S", "-s", "-c", CURL_CHILD, str(curl), url, *extra],
+                          env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def test_bundled_libcurl_works_from_the_bundle(unpacked, introspection):
     server, handler = introspection
     curl = unpacked / "oauth_proxy.libs" / "libcurl.so.4"
-    proc = subprocess.run(
-        [sys.executable, "-S", "-s", "-c", CURL_CHILD, str(curl),
-         f"http://127.0.0.1:{server.server_port}/"],
-        env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = run_curl_child(curl, f"http://127.0.0.1:{server.server_port}/")
     assert out["version"].startswith("libcurl/"), out
     assert (out["rc"], out["status"]) == (0, 204), out
     assert handler.calls == ["HEAD"]
@@ -222,6 +228,60 @@ def test_bundled_libcurl_works_from_the_bundle(unpacked, introspection):
     for name in ("libcurl.so.4", "libnghttp2-", "libssl-", "libcrypto-"):
         assert any(lib.startswith(bundle + name) for lib in loaded), (name, loaded)
     assert not [lib for lib in out["libs"] if "/libnghttp2.so" in lib], out["libs"]
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A loopback HTTPS server with a throwaway self-signed certificate."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "oauth-proxy test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_pem = tmp_path / "cert.pem"
+    key_pem = tmp_path / "key.pem"
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    handler = type("H", (_Introspection,), {"jwt": "", "calls": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_pem, key_pem)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, handler, cert_pem
+    server.shutdown()
+    server.server_close()
+
+
+def test_bundled_libcurl_verifies_tls_with_the_bundled_openssl(unpacked, tls_server):
+    server, handler, ca = tls_server
+    curl = unpacked / "oauth_proxy.libs" / "libcurl.so.4"
+    url = f"https://127.0.0.1:{server.server_port}/"
+    trusted = run_curl_child(curl, url, str(ca))
+    assert (trusted["rc"], trusted["status"]) == (0, 204), trusted
+    assert handler.calls == ["HEAD"]
+    # Without that CA the certificate is refused: verification is on.
+    untrusted = run_curl_child(curl, url, "/dev/null")
+    assert untrusted["rc"] != 0 and untrusted["status"] == 0, untrusted
+    assert handler.calls == ["HEAD"]
 
 
 def test_phantom_token_uses_the_bundled_libcurl(unpacked, key_hex, introspection):
