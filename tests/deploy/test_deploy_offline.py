@@ -7,7 +7,9 @@ and notes/README-deploy.md."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import http.server
 import json
 import os
 import shutil
@@ -15,7 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -61,8 +65,8 @@ def secrets_():
             "csrf_cookie": oauth_proxy.encrypt_cookie(csrf, key)}
 
 
-@pytest.fixture(scope="module")
-def gateway(osls, unpacked, secrets_, tmp_path_factory):
+@contextlib.contextmanager
+def run_gateway(osls, unpacked, tmp_path_factory, env_extra: dict[str, str]):
     """serverless-offline on loopback, serving the unpacked artifact."""
     service = tmp_path_factory.mktemp("offline-service")
     shutil.copytree(unpacked, service, dirs_exist_ok=True)
@@ -89,9 +93,8 @@ def gateway(osls, unpacked, secrets_, tmp_path_factory):
     env.pop("VIRTUAL_ENV", None)  # serverless-offline would put its bin first on PATH
     env["PATH"] = f"{bindir}{os.pathsep}{env['PATH']}"
     env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
-                "ENCRYPTION_KEY": secrets_["key"],
                 # Empty means unset: the default names Amazon Linux's bundle.
-                "INTROSPECTION_CA_FILE": ""})
+                "INTROSPECTION_CA_FILE": "", **env_extra})
     http_port, lambda_port = free_port(), free_port()
     log = service / "offline.log"
     with log.open("w") as out:
@@ -115,6 +118,60 @@ def gateway(osls, unpacked, secrets_, tmp_path_factory):
                 break
             except subprocess.TimeoutExpired:
                 continue
+
+
+@pytest.fixture(scope="module")
+def gateway(osls, unpacked, secrets_, tmp_path_factory):
+    with run_gateway(osls, unpacked, tmp_path_factory,
+                     {"ENCRYPTION_KEY": secrets_["key"]}) as gw:
+        yield gw
+
+
+class _Introspection(http.server.BaseHTTPRequestHandler):
+    """RFC 7662 endpoint stand-in: a JWT for the one active token, 204 else."""
+
+    active: str = ""
+    jwt: str = ""
+    calls: list
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.calls.append(form.get("token", [""])[0] == self.active)
+        if form.get("token") == [self.active]:
+            body = self.jwt.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/jwt")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_response(204)
+            self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def phantom(osls, unpacked, secrets_, tmp_path_factory):
+    """The gateway with phantom tokens on, against a loopback introspection
+    endpoint: the exchange runs in the emulator's Python process, through the
+    artifact's bundled libcurl."""
+    handler = type("H", (_Introspection,), {
+        "active": "opaque-4f1c9a", "calls": [],
+        "jwt": make_jwt({"sub": "phantom-user", "scope": "openid", "exp": 4102444800})})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    env = {"ENCRYPTION_KEY": secrets_["key"], "USE_PHANTOM_TOKEN": "true",
+           "INTROSPECTION_URL": f"http://127.0.0.1:{server.server_port}/introspect",
+           "CLIENT_ID": "gateway", "CLIENT_SECRET": "not-a-real-secret"}
+    try:
+        with run_gateway(osls, unpacked, tmp_path_factory, env) as gw:
+            yield {**gw, "handler": handler}
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def request(gateway, method: str, path: str, *, cookies: dict | None = None,
@@ -240,4 +297,22 @@ def test_emulator_log_holds_no_secret(gateway, secrets_):
     assert "Running Authorization function" in log
     for secret in (secrets_["key"], secrets_["token"], secrets_["at_cookie"],
                    secrets_["csrf_cookie"], secrets_["csrf"]):
+        assert secret not in log
+
+
+def test_phantom_token_upstream_sees_the_jwt(phantom, secrets_):
+    handler = phantom["handler"]
+    active = oauth_proxy.encrypt_cookie(handler.active, secrets_["key"])
+    status, _, body = request(phantom, "GET", "/api/orders", cookies={f"{PREFIX}-at": active})
+    assert status == 200, body
+    assert json.loads(body)["Authorization"] == f"Bearer {handler.jwt}"
+    assert json.loads(body)["principalId"] == "phantom-user"
+    assert True in handler.calls
+
+    inactive = oauth_proxy.encrypt_cookie("opaque-revoked", secrets_["key"])
+    status, _, _ = request(phantom, "GET", "/api/orders", cookies={f"{PREFIX}-at": inactive})
+    assert status == 401
+    assert False in handler.calls
+    log = phantom["log"].read_text()
+    for secret in (handler.active, handler.jwt, "not-a-real-secret", secrets_["key"]):
         assert secret not in log
