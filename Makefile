@@ -7,11 +7,15 @@ demo: build
 
 # After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, and a bounded
 # libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there).
-test: build
+test: build node_modules/.package-lock.json
 	.venv/bin/pytest -q
 	scripts/sanitize
 	scripts/valgrind
 	scripts/fuzz --ci
+
+# osls and serverless-offline for the deployment checks (tests/deploy), from the committed lock file.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 build:
 	scripts/bootstrap
