@@ -191,5 +191,10 @@ def _optional_text(setting: str, value: object) -> Optional[str]:
 
 
 def _url(setting: str, value: str) -> None:
-    if not re.fullmatch(r"(?i)https?://[^/?#\s]+(/[^\s]*)?", value):
+    match = re.fullmatch(r"(?i)https?://([^/?#\s]+)(/[^\s]*)?", value)
+    if not match:
         raise ConfigError(f"{setting} must be an http:// or https:// URL")
+    if "@" in match.group(1):
+        # user:password@ would put a credential where repr(Config) and logs show it; the client
+        # credentials belong in CLIENT_ID and CLIENT_SECRET.
+        raise ConfigError(f"{setting} must not carry credentials (user@ or user:password@): use CLIENT_ID and CLIENT_SECRET")

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import fault_server as fs
 import oauth_proxy
+from oauth_proxy import _core
 from conftest import CSRF, KEY, OLD_KEY, OPAQUE, ORIGIN, PREFIX, cookies, http_event, make_jwt, proxy, rest_event
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "200"))
@@ -126,6 +128,9 @@ def mutated_events(draw):
 
 
 PROXIES = {}
+PHANTOM = hasattr(_core.Authorizer, "_enable_phantom")
+CONFIGS = ["default", "allow token", "scopes", "iam"] + (["phantom"] if PHANTOM else [])
+SERVERS = []
 
 
 def configured(name: str):
@@ -135,17 +140,35 @@ def configured(name: str):
             "allow token": {"allow_token": True},
             "scopes": {"required_scopes": ["read"], "allow_token": True},
             "iam": {"http_api_response_format": "iam", "previous_encryption_keys": [OLD_KEY]},
-        }[name]
+        }.get(name)
+        if name == "phantom":
+            # A flapping endpoint: JWTs, failures and inactive answers in turn.
+            server = fs.FaultServer(fs.sequence(fs.answer(200, JWT.encode()), fs.answer(503, b""),
+                                                fs.answer(204, b""), fs.garbage))
+            SERVERS.append(server)
+            options = {"allow_token": True, "use_phantom_token": True, "introspection_url": server.url,
+                       "client_id": "fuzz", "client_secret": "fuzz-secret", "introspection_timeout_ms": 2000,
+                       "introspection_cache_ttl": 0}
         PROXIES[name] = proxy(log_level="CRITICAL", **options)
     return PROXIES[name]
 
 
-def check_outcome(p, event):
+@pytest.fixture(autouse=True, scope="module")
+def close_servers():
+    yield
+    for server in SERVERS:
+        server.close()
+
+
+def check_outcome(p, event, phantom: bool = False):
     try:
         response = p.authorize(event)
     except oauth_proxy.Unauthorized as error:
         assert str(error) == "Unauthorized"
         return "401"
+    except oauth_proxy.IntrospectionError:
+        assert phantom, "IntrospectionError without phantom tokens"
+        return "500"
     assert isinstance(response, dict)
     if "isAuthorized" in response:
         assert set(response) <= {"isAuthorized", "context"}
@@ -170,11 +193,12 @@ def still_works(p):
 
 
 @SETTINGS
-@given(event=mutated_events(), which=st.sampled_from(["default", "allow token", "scopes", "iam"]))
+@given(event=mutated_events(), which=st.sampled_from(CONFIGS))
 def test_mutated_events_give_a_response_or_unauthorized(event, which):
     p = configured(which)
-    check_outcome(p, event)
-    still_works(p)
+    check_outcome(p, event, phantom=which == "phantom")
+    if which != "phantom":  # the flapping endpoint decides the phantom outcome
+        still_works(p)
 
 
 @SETTINGS

@@ -320,3 +320,63 @@ def test_lambda_handler_leaks_nothing(changes):
                           text=True, env=env, timeout=120, cwd="/")
     assert "RuntimeError" in done.stderr  # the runner got to the end
     assert_no_secret([done.stdout, done.stderr], f"handler output with {sorted(changes)}")
+
+
+PHANTOM = hasattr(oauth_proxy._core.Authorizer, "_enable_phantom")
+
+
+@pytest.mark.skipif(not PHANTOM, reason="phantom token introspection is not in this build")
+def test_introspection_failures_leak_nothing(everything):
+    import fault_server as fs
+
+    # Endpoints that fail in different ways, some echoing what they were sent (the token, the credentials)
+    echo = f'{{"error":"invalid_client","token":"{OPAQUE}","secret":"{CLIENT_SECRET}"}}'.encode()
+    behaviours = [fs.answer(503, b"busy", "text/plain"), fs.answer(400, echo, "application/json"),
+                  fs.answer(200, echo, "application/json"), fs.garbage, fs.reset,
+                  fs.answer(200, b'{"active":true,"token":"' + OPAQUE.encode() + b'"}', "application/json")]
+    servers = [fs.FaultServer(behaviour) for behaviour in behaviours]
+    urls = [server.url for server in servers] + [fs.closed_port_url()]
+    try:
+        for url in urls:
+            proxy = oauth_proxy.OAuthProxy(config(allow_token=True, use_phantom_token=True, introspection_url=url,
+                                                  client_id="gateway", client_secret=CLIENT_SECRET,
+                                                  introspection_timeout_ms=2000))
+            everything.collected += [repr(proxy.config), str(proxy.config)]
+            for event in (rest_event(headers={"Authorization": f"Bearer {OPAQUE}"}),
+                          rest_event(headers={"Origin": ORIGIN, "Cookie": AT})):
+                with pytest.raises(oauth_proxy.IntrospectionError) as caught:
+                    proxy.authorize(event)
+                everything.collected.extend(exception_texts(caught.value))
+            everything(f"introspection failure at {url}")
+    finally:
+        for server in servers:
+            server.close()
+
+
+@pytest.mark.skipif(not PHANTOM, reason="phantom token introspection is not in this build")
+@pytest.mark.parametrize("overrides", [
+    {"introspection_url": f"https://gateway:{CLIENT_SECRET}@login.example/introspect"},
+    {"introspection_url": "https://login.example/introspect", "introspection_ca_file": "/nonexistent/ca.pem"},
+    {"introspection_url": "https://login.example/introspect", "introspection_timeout_ms": 0},
+])
+def test_phantom_configuration_errors_leak_nothing(overrides, everything):
+    settings = dict(allow_token=True, use_phantom_token=True, client_id="gateway", client_secret=CLIENT_SECRET)
+    settings.update(overrides)
+    with pytest.raises((oauth_proxy.ConfigError, ValueError)) as caught:
+        oauth_proxy.OAuthProxy(config(**settings))
+    everything.collected.extend(exception_texts(caught.value))
+    everything(f"phantom configuration {sorted(overrides)}")
+
+
+@pytest.mark.parametrize("url", [f"https://gateway:{CLIENT_SECRET}@login.example/introspect",
+                                 f"http://{CLIENT_SECRET}@127.0.0.1:8443/introspect"])
+def test_introspection_url_with_credentials_is_refused_without_echoing_them(url, everything):
+    # Regression: the URL was accepted, and repr(Config) showed the password in it.
+    with pytest.raises(oauth_proxy.ConfigError) as caught:
+        config(introspection_url=url, client_id="gateway", client_secret="x")
+    assert "CLIENT_SECRET" in str(caught.value)
+    everything.collected.extend(exception_texts(caught.value))
+    with pytest.raises(oauth_proxy.ConfigError) as caught:
+        oauth_proxy.Config.from_env({**ENV_BASE, "INTROSPECTION_URL": url})
+    everything.collected.extend(exception_texts(caught.value))
+    everything("introspection URL with credentials")
