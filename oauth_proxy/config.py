@@ -187,7 +187,19 @@ def _optional_text(setting: str, value: object) -> Optional[str]:
         return None
     if not isinstance(value, str):
         raise ConfigError(f"{setting} must be a string")
+    if not _is_utf8_text(value):
+        # Checked here, so the error names the setting and carries no UnicodeEncodeError (whose args would
+        # hold the value, e.g. the client secret) as its context.
+        raise ConfigError(f"{setting} is not valid text (an undecodable byte or a lone surrogate)")
     return value or None
+
+
+def _is_utf8_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _url(setting: str, value: str) -> None:

@@ -380,3 +380,19 @@ def test_introspection_url_with_credentials_is_refused_without_echoing_them(url,
         oauth_proxy.Config.from_env({**ENV_BASE, "INTROSPECTION_URL": url})
     everything.collected.extend(exception_texts(caught.value))
     everything("introspection URL with credentials")
+
+
+@pytest.mark.parametrize("setting", ["client_secret", "client_id", "introspection_url"])
+def test_settings_that_are_not_utf8_are_refused_by_name_without_the_value(setting, everything):
+    # Regression: a client secret read from an environment variable with an undecodable byte (os.environ
+    # turns it into a lone surrogate) reached the C layer, whose UnicodeEncodeError held the whole secret
+    # as the ConfigError's __context__, and the message did not say which setting was wrong.
+    values = dict(use_phantom_token=True, introspection_url="https://login.example/introspect",
+                  client_id="gateway", client_secret=CLIENT_SECRET)
+    values[setting] = values[setting] + "\udcff"
+    with pytest.raises(oauth_proxy.ConfigError) as caught:
+        oauth_proxy.OAuthProxy(config(**values))
+    assert setting.upper() in str(caught.value)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    everything.collected.extend(exception_texts(caught.value))
+    everything(f"{setting} with a lone surrogate")
