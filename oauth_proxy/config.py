@@ -113,6 +113,8 @@ def _text_list(setting: str, value: object) -> list:
     for item in items:
         if not isinstance(item, str):
             raise ConfigError(f"{setting} must be a list of strings")
+        if not _is_utf8_text(item):
+            raise ConfigError(f"{setting} holds an item that is not valid text (an undecodable byte or a lone surrogate)")
     return items
 
 
@@ -174,7 +176,7 @@ def _choice(setting: str, value: object, allowed: tuple) -> str:
 
 def _scopes(value: object) -> tuple:
     if isinstance(value, str):
-        return tuple(value.split())
+        value = value.split()
     scopes = _text_list("REQUIRED_SCOPES", value)
     for scope in scopes:
         if not scope or any(c.isspace() for c in scope):

@@ -396,3 +396,13 @@ def test_settings_that_are_not_utf8_are_refused_by_name_without_the_value(settin
     assert caught.value.__context__ is None and caught.value.__cause__ is None
     everything.collected.extend(exception_texts(caught.value))
     everything(f"{setting} with a lone surrogate")
+
+
+@pytest.mark.parametrize("overrides", [dict(trusted_web_origins=["https://a\udcff.example"]),
+                                       dict(required_scopes=["read\udcff"]), dict(required_scopes="read\udcff x"),
+                                       dict(previous_encryption_keys=[OLD_KEY[:-1] + "\udcff"])])
+def test_lists_that_are_not_utf8_are_config_errors(overrides):
+    # Regression: these reached the C constructor and came back as a bare ValueError, not a ConfigError.
+    with pytest.raises(oauth_proxy.ConfigError) as caught:
+        oauth_proxy.OAuthProxy(config(**overrides))
+    assert_no_secret(exception_texts(caught.value), "list setting error")
