@@ -6,8 +6,9 @@
  * The EVP context is created and keyed once (as any real implementation would); per request only the IV
  * is set. Buffers are allocated once, sized from the inputs. No event parsing, no response building.
  *
- * usage: floor KEY_HEX AT_OPAQUE AT_JWT CSRF_COOKIE CSRF_PLAINTEXT ITERATIONS
- * prints one JSON object: ns per operation for get_opaque, post_opaque, get_jwt, post_jwt.
+ * usage: floor KEY_HEX AT_OPAQUE AT_JWT CSRF_COOKIE CSRF_PLAINTEXT ITERATIONS [CASE]
+ * prints one JSON object: ns per operation for get_opaque, post_opaque, get_jwt, post_jwt (only CASE if
+ * given, for instruction counting under callgrind).
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -108,8 +109,8 @@ static int post_once(EVP_CIPHER_CTX *ctx, struct cookie *at, struct cookie *csrf
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: floor KEY_HEX AT_OPAQUE AT_JWT CSRF_COOKIE CSRF_PLAINTEXT ITERATIONS\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: floor KEY_HEX AT_OPAQUE AT_JWT CSRF_COOKIE CSRF_PLAINTEXT ITERATIONS [CASE]\n");
         return 2;
     }
     unsigned char key[32];
@@ -120,6 +121,7 @@ int main(int argc, char **argv) {
         key[i] = (unsigned char)byte;
     }
     long iterations = strtol(argv[6], NULL, 10);
+    const char *only = argc == 8 ? argv[7] : NULL;
     if (iterations <= 0) return 2;
     b64_init();
 
@@ -142,15 +144,21 @@ int main(int argc, char **argv) {
 
     struct cookie *ats[2] = {&opaque, &jwt};
     const char *names[2] = {"opaque", "jwt"};
+    const char *sep = "";
+    char name[16];
     printf("{");
     for (int t = 0; t < 2; t++) {
-        double start = now_ns();
-        for (long i = 0; i < iterations; i++) get_once(ctx, ats[t]);
-        double get_ns = (now_ns() - start) / (double)iterations;
-        start = now_ns();
-        for (long i = 0; i < iterations; i++) post_once(ctx, ats[t], &csrf, header, header_len);
-        double post_ns = (now_ns() - start) / (double)iterations;
-        printf("%s\"get_%s\": %.1f, \"post_%s\": %.1f", t ? ", " : "", names[t], get_ns, names[t], post_ns);
+        for (int post = 0; post < 2; post++) {
+            snprintf(name, sizeof name, "%s_%s", post ? "post" : "get", names[t]);
+            if (only && strcmp(only, name) != 0) continue;
+            double start = now_ns();
+            if (post)
+                for (long i = 0; i < iterations; i++) post_once(ctx, ats[t], &csrf, header, header_len);
+            else
+                for (long i = 0; i < iterations; i++) get_once(ctx, ats[t]);
+            printf("%s\"%s\": %.1f", sep, name, (now_ns() - start) / (double)iterations);
+            sep = ", ";
+        }
     }
     printf("}\n");
 
