@@ -292,9 +292,11 @@ def _api_wildcard(arn):
     if not isinstance(arn, str):
         return None
     parts = arn.split("/", 2)
-    head = parts[0].split(":")
-    if len(parts) < 2 or len(head) != 6 or head[:3] != ["arn", "aws", "execute-api"] or not all(head[3:]) \
+    head = parts[0].split(":", 5)
+    if len(parts) < 3 or len(head) != 6 or head[0] != "arn" or head[2] != "execute-api" or not all(head) \
             or not parts[1]:
+        return None
+    if any(c in ": *" or c < "!" for c in head[5] + parts[1]):  # it becomes a policy resource
         return None
     return parts[0] + "/" + parts[1] + "/*"
 
