@@ -1,0 +1,59 @@
+#ifndef OAUTH_PROXY_EVENT_H
+#define OAUTH_PROXY_EVENT_H
+
+/* Reads what the decision needs out of an API Gateway authorizer event (REST payload 1.0 or HTTP API
+   payload 2.0), without copying: spans point into the event's strings, which the event keeps alive for
+   the duration of the call. Nothing here runs Python code after the first lookups, so the spans stay
+   valid while the GIL is held. */
+
+#include "python_api.h"
+#include "cookie_header.h"
+#include "span.h"
+
+#define MAX_COOKIE_HEADER_BYTES (64 * 1024)
+#define MAX_OWN_COOKIE_BYTES (16 * 1024)
+
+enum header_state { HEADER_ABSENT = 0, HEADER_ONE, HEADER_AMBIGUOUS };
+
+typedef struct {
+    span value;
+    enum header_state state;
+} single_header;
+
+/* The names a request is searched for; made from the cookie prefix once per authorizer. */
+typedef struct {
+    span at_cookie;   /* <prefix>-at */
+    span csrf_cookie; /* <prefix>-csrf */
+    span csrf_header; /* x-<prefix>-csrf, lower case */
+} request_names;
+
+typedef struct {
+    int v2;
+    PyObject *arn; /* new reference or NULL */
+    span method;
+    single_header origin, authorization, csrf_header;
+    span *cookies; /* each a Cookie header (1.0) or an entry of `cookies` (2.0) */
+    size_t cookie_count;
+    size_t cookie_capacity;
+    span cookie_inline[4];
+    size_t at_count, csrf_count; /* occurrences of our two cookies */
+} request;
+
+enum { REQUEST_OK = 0, REQUEST_BAD = -1, REQUEST_PY_ERROR = -2 };
+
+/* REQUEST_OK, REQUEST_BAD (malformed or oversized: the `bad_event` denial; req->arn may still be set), or
+   REQUEST_PY_ERROR with a Python exception set (out of memory). Always call request_release. */
+int request_read(PyObject *event, const request_names *names, request *req);
+void request_release(request *req);
+
+/* Iterates the values of one cookie name across all Cookie headers of the request, in order. */
+typedef struct {
+    const request *req;
+    size_t header;
+    cookie_cursor cursor;
+} cookie_iter;
+
+void cookie_iter_init(cookie_iter *it, const request *req);
+int cookie_iter_next(cookie_iter *it, span name, span *value);
+
+#endif

@@ -1,0 +1,134 @@
+/* oauth_proxy._core: exceptions, the cookie functions and the Authorizer type. */
+#include "python_api.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "authorizer.h"
+#include "cookie_crypto.h"
+#include "module_state.h"
+#include "token_digest.h"
+
+/* Parses key_hex into a one-off key. NULL with ValueError; the key never appears in the message. */
+static cookie_key *key_from_argument(PyObject *key_hex) {
+    unsigned char raw[COOKIE_KEY_BYTES];
+    Py_ssize_t len = 0;
+    const char *hex = PyUnicode_Check(key_hex) ? PyUnicode_AsUTF8AndSize(key_hex, &len) : NULL;
+    if (hex == NULL || cookie_key_parse_hex(hex, (size_t)len, raw) != 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "the key must be 64 hexadecimal characters (32 bytes)");
+        return NULL;
+    }
+    cookie_key *key = cookie_key_new(raw);
+    OPENSSL_cleanse(raw, sizeof raw);
+    if (key == NULL) PyErr_SetString(PyExc_MemoryError, "OpenSSL could not set up AES-256-GCM");
+    return key;
+}
+
+static PyObject *encrypt_cookie(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *plaintext, *key_hex;
+    if (!PyArg_ParseTuple(args, "UU:encrypt_cookie", &plaintext, &key_hex)) return NULL;
+    Py_ssize_t len = 0;
+    const char *plain = PyUnicode_AsUTF8AndSize(plaintext, &len);
+    if (plain == NULL) return NULL;
+    if (len == 0) {
+        PyErr_SetString(PyExc_ValueError, "the plaintext must not be empty");
+        return NULL;
+    }
+    cookie_key *key = key_from_argument(key_hex);
+    if (key == NULL) return NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    int rc = cookie_encrypt(key, (const unsigned char *)plain, (size_t)len, &out, &out_len);
+    cookie_key_free(key);
+    if (rc == COOKIE_NO_MEMORY) return PyErr_NoMemory();
+    if (rc != COOKIE_OK) {
+        PyErr_SetString(PyExc_RuntimeError, "OpenSSL could not encrypt the cookie");
+        return NULL;
+    }
+    PyObject *result = PyUnicode_FromStringAndSize(out, (Py_ssize_t)out_len);
+    free(out);
+    return result;
+}
+
+static PyObject *decrypt_cookie(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *value, *key_hex;
+    if (!PyArg_ParseTuple(args, "UU:decrypt_cookie", &value, &key_hex)) return NULL;
+    cookie_key *key = key_from_argument(key_hex);
+    if (key == NULL) return NULL;
+    Py_ssize_t len = 0;
+    const char *cookie = PyUnicode_AsUTF8AndSize(value, &len);
+    char *plain = NULL;
+    size_t plain_len = 0;
+    int rc = COOKIE_INVALID;
+    if (cookie != NULL) rc = cookie_decrypt(key, cookie, (size_t)len, &plain, &plain_len);
+    else PyErr_Clear(); /* a str that is not even UTF-8 is no cookie either */
+    cookie_key_free(key);
+    if (rc == COOKIE_NO_MEMORY) return PyErr_NoMemory();
+    if (rc != COOKIE_OK) {
+        PyErr_SetString(g.cookie_decryption_error, "the value is not a valid cookie for this key");
+        return NULL;
+    }
+    PyObject *result = PyUnicode_DecodeUTF8(plain, (Py_ssize_t)plain_len, "strict");
+    cookie_plain_free(plain, plain_len);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"encrypt_cookie", encrypt_cookie, METH_VARARGS,
+     "encrypt_cookie(plaintext, key_hex) -> str\n\nA Curity v1 cookie value with a fresh random IV."},
+    {"decrypt_cookie", decrypt_cookie, METH_VARARGS,
+     "decrypt_cookie(value, key_hex) -> str\n\nRaises CookieDecryptionError for anything that is not a valid "
+     "cookie under that key."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "oauth_proxy._core",
+    .m_doc = "The C core of oauth_proxy. Use the oauth_proxy package, not this module.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+static int add_exception(PyObject *module, PyObject **slot, const char *name, PyObject *base, const char *doc) {
+    char qualified[64] = "oauth_proxy.";
+    strncat(qualified, name, sizeof qualified - strlen(qualified) - 1);
+    *slot = PyErr_NewExceptionWithDoc(qualified, doc, base, NULL);
+    if (*slot == NULL) return -1;
+    Py_INCREF(*slot);
+    if (PyModule_AddObject(module, name, *slot) < 0) {
+        Py_DECREF(*slot);
+        return -1;
+    }
+    return 0;
+}
+
+PyMODINIT_FUNC PyInit__core(void) {
+    if (module_state_init() < 0) return NULL;
+    if (token_digest_init() < 0) {
+        PyErr_SetString(PyExc_ImportError, "OpenSSL has no SHA-256");
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&module_def);
+    if (module == NULL) return NULL;
+    if (add_exception(module, &g.unauthorized, "Unauthorized", PyExc_Exception,
+                      "The request carries no usable credentials: API Gateway answers 401.") < 0 ||
+        add_exception(module, &g.introspection_error, "IntrospectionError", PyExc_Exception,
+                      "The introspection endpoint gave no usable answer: API Gateway answers 500.") < 0 ||
+        add_exception(module, &g.cookie_decryption_error, "CookieDecryptionError", PyExc_ValueError,
+                      "The value is not a valid cookie under the key.") < 0)
+        goto fail;
+    PyObject *type = authorizer_type_new(module);
+    if (type == NULL || PyModule_AddObject(module, "Authorizer", type) < 0) {
+        Py_XDECREF(type);
+        goto fail;
+    }
+    return module;
+fail:
+    Py_DECREF(module);
+    return NULL;
+}

@@ -1,0 +1,143 @@
+"""python -m oauth_proxy: keys, cookies and trial runs of the authorizer, for debugging a deployment.
+
+Keys are read from the environment (ENCRYPTION_KEY, or the variable named by --key-env), never from the
+command line, where other users of the machine could read them; and no key is ever printed except the one
+`keygen` has just made."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import sys
+from typing import List, Optional
+
+from ._core import decrypt_cookie, encrypt_cookie
+from .config import Config
+from .errors import ConfigError, CookieDecryptionError, IntrospectionError, Unauthorized
+
+
+def _read_argument(value: Optional[str], what: str) -> str:
+    """The value itself, or standard input for '-' or no value (keeps tokens out of shell history)."""
+    if value is None or value == "-":
+        text = sys.stdin.read().strip()
+        if not text:
+            raise SystemExit(f"oauth-proxy: no {what} given on standard input")
+        return text
+    return value
+
+
+def _key_from_env(name: str) -> str:
+    key = os.environ.get(name, "").strip()
+    if not key:
+        raise SystemExit(f"oauth-proxy: set {name} to the 64-hex encryption key (python -m oauth_proxy keygen makes one)")
+    return key
+
+
+class _ReasonCatcher(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: List[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.records.append(json.loads(record.getMessage()))
+        except ValueError:
+            pass
+
+
+def _redact(response: dict) -> dict:
+    context = response.get("context")
+    if isinstance(context, dict) and isinstance(context.get("token"), str):
+        token = context["token"]
+        context = dict(context, token=f"Bearer <{len(token) - 7} characters; --show-token prints it>")
+        response = dict(response, context=context)
+    return response
+
+
+def _authorize(args: argparse.Namespace) -> int:
+    from .proxy import OAuthProxy
+
+    try:
+        with open(args.event, encoding="utf-8") as stream:
+            event = json.load(stream)
+    except (OSError, ValueError) as error:
+        print(f"oauth-proxy: cannot read the event: {error}", file=sys.stderr)
+        return 2
+    try:
+        proxy = OAuthProxy(Config.from_env(os.environ))
+    except ConfigError as error:
+        print(f"oauth-proxy: configuration error: {error}", file=sys.stderr)
+        return 2
+    catcher = _ReasonCatcher()
+    logger = logging.getLogger("oauth_proxy")
+    logger.addHandler(catcher)
+    logger.propagate = False
+    try:
+        response = proxy.authorize(event)
+    except Unauthorized:
+        return _outcome(401, catcher, None)
+    except IntrospectionError:
+        return _outcome(500, catcher, None)
+    finally:
+        logger.removeHandler(catcher)
+        logger.propagate = True
+    if catcher.records:
+        return _outcome(403, catcher, response)
+    print("allow")
+    print(json.dumps(response if args.show_token else _redact(response), indent=2))
+    return 0
+
+
+def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[dict]) -> int:
+    reason = catcher.records[-1].get("reason") if catcher.records else "unknown"
+    print(f"{status} {reason}")
+    if response is not None:
+        print(json.dumps(response, indent=2))
+    return 1
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m oauth_proxy", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("keygen", help="print a new random 64-hex encryption key")
+    for name, what in (("encrypt", "plaintext"), ("decrypt", "cookie value")):
+        sub = commands.add_parser(name, help=f"{name} a cookie with the key in $ENCRYPTION_KEY")
+        sub.add_argument("value", nargs="?", help=f"the {what}; '-' or nothing reads standard input")
+        sub.add_argument("--key-env", default="ENCRYPTION_KEY", help="environment variable holding the key")
+    sub = commands.add_parser("authorize", help="run the authorizer configured from the environment on an event")
+    sub.add_argument("event", help="a JSON file holding an API Gateway authorizer event")
+    sub.add_argument("--show-token", action="store_true", help="print the token in an allow response")
+    commands.add_parser("demo", help="a local authorization demo with a throwaway key")
+    args = parser.parse_args(argv)
+
+    if args.command == "keygen":
+        print(secrets.token_hex(32))
+        return 0
+    if args.command == "encrypt":
+        try:
+            print(encrypt_cookie(_read_argument(args.value, "plaintext"), _key_from_env(args.key_env)))
+        except ValueError as error:
+            print(f"oauth-proxy: {error}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "decrypt":
+        try:
+            print(decrypt_cookie(_read_argument(args.value, "cookie value"), _key_from_env(args.key_env)))
+        except CookieDecryptionError:
+            print("oauth-proxy: not a valid cookie for this key", file=sys.stderr)
+            return 1
+        except ValueError as error:
+            print(f"oauth-proxy: {error}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "authorize":
+        return _authorize(args)
+    from .demo import run_demo
+
+    return run_demo()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""OAuthProxy: the configured authorizer. authorize() is the C method itself, with no Python frame
+in between, because it runs on every API call."""
+from __future__ import annotations
+
+import logging
+
+from . import _core
+from .config import Config
+from .denial_log import log_denial, logger
+
+
+class OAuthProxy(_core.Authorizer):
+    """The Lambda authorizer for one configuration. Build one per process and call ``authorize(event)``."""
+
+    def __init__(self, config: Config) -> None:
+        if not isinstance(config, Config):
+            raise TypeError("OAuthProxy needs an oauth_proxy.Config")
+        super().__init__(
+            trusted_origins=list(config.trusted_web_origins),
+            cookie_name_prefix=config.cookie_name_prefix,
+            keys=[config.encryption_key, *config.previous_encryption_keys],
+            allow_token=config.allow_token,
+            required_scopes=list(config.required_scopes),
+            simple_responses=config.http_api_response_format == "simple",
+            on_deny=log_denial,
+        )
+        self.config = config
+        logger.setLevel(getattr(logging, config.log_level))

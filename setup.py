@@ -1,0 +1,31 @@
+"""Builds the one extension module, oauth_proxy._core, against the CPython limited API (abi3).
+
+Everything else lives in pyproject.toml. OAUTH_PROXY_CFLAGS adds compiler flags (the test build uses
+-Wall -Wextra -Werror; sanitizer builds add -fsanitize=...).
+"""
+import glob
+import os
+import shlex
+
+from setuptools import Extension, setup
+
+LIMITED_API = "0x030A0000"  # 3.10: PyUnicode_AsUTF8AndSize joined the limited API there
+
+extra_compile_args = ["-std=c11", "-O2", "-fvisibility=hidden"]
+extra_compile_args += shlex.split(os.environ.get("OAUTH_PROXY_CFLAGS", ""))
+extra_link_args = shlex.split(os.environ.get("OAUTH_PROXY_LDFLAGS", ""))
+
+core = Extension(
+    "oauth_proxy._core",
+    sources=sorted(glob.glob("csrc/*.c")),
+    depends=sorted(glob.glob("csrc/*.h")),
+    include_dirs=["csrc"],
+    define_macros=[("Py_LIMITED_API", LIMITED_API), ("_GNU_SOURCE", None)],
+    py_limited_api=True,
+    # libcurl is deliberately absent: it is dlopen'ed only when phantom tokens are enabled.
+    libraries=["crypto", "dl"],
+    extra_compile_args=extra_compile_args,
+    extra_link_args=extra_link_args,
+)
+
+setup(ext_modules=[core], options={"bdist_wheel": {"py_limited_api": "cp310"}})
