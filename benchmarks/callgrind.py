@@ -16,7 +16,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path[:0] = [ROOT, HERE]
+sys.path.insert(0, HERE)  # oauth_proxy from the installed package, as in run.py
 
 import run as bench  # noqa: E402
 
@@ -41,7 +41,7 @@ for _ in range({n}):
 
 def callgrind(command, out_file):
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", *command],
-                   check=True, capture_output=True, env=dict(os.environ, **bench.BASE_ENV), cwd=ROOT)
+                   check=True, capture_output=True, env=dict(os.environ, **bench.BASE_ENV), cwd=HERE)
     with open(out_file) as f:
         for line in f:
             if line.startswith("summary:") or line.startswith("totals:"):
@@ -54,7 +54,7 @@ def per_request_python(who, case, n, keep=None):
     os.makedirs(out_dir, exist_ok=True)
     counts = []
     for calls in (0, n):
-        code = CHILD.format(paths=[ROOT, HERE], case=case, who=who, n=calls)
+        code = CHILD.format(paths=[HERE], case=case, who=who, n=calls)
         out = keep if (keep and calls) else os.path.join(out_dir, "callgrind.tmp.out")
         counts.append(callgrind([sys.executable, "-c", code], out))
     return (counts[1] - counts[0]) / n

@@ -39,7 +39,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path[:0] = [ROOT, HERE]
+# Only benchmarks/ is put on the path: oauth_proxy and handler come from the installed package (`make build`),
+# as in `make test`; the source tree's oauth_proxy/ has no compiled _core.
+sys.path.insert(0, HERE)
 
 import reference_authorizer  # noqa: E402
 
@@ -248,7 +250,7 @@ def load_ours():
         import oauth_proxy
         import handler
     except Exception as exc:  # a fresh clone without the extension built: say so, measure the rest
-        return None, f"oauth_proxy/handler not importable ({type(exc).__name__}: {exc}); run `make build` first"
+        return None, f"oauth_proxy/handler not importable ({type(exc).__name__}: {exc}); run `make build` first, and run.py with .venv/bin/python"
     return oauth_proxy, handler
 
 
@@ -290,7 +292,6 @@ def child_command(kind: str, event: dict) -> list:
 def child_env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update(BASE_ENV)
-    env["PYTHONPATH"] = os.pathsep.join([ROOT, HERE])
     return env
 
 
@@ -298,7 +299,7 @@ def cold_start(kinds, event, runs=20) -> dict:
     env = child_env()
     commands = {kind: child_command(kind, event) for kind in kinds}
     for command in commands.values():  # compile and cache the .pyc files, page in the shared libraries
-        subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(command, env=env, cwd=HERE, check=True, capture_output=True)
     wall = {kind: [] for kind in kinds}
     inner = {kind: [] for kind in kinds}
     rss = {kind: [] for kind in kinds}
@@ -307,7 +308,7 @@ def cold_start(kinds, event, runs=20) -> dict:
         order = order[1:] + order[:1]
         for kind in order:
             start = time.perf_counter()
-            out = subprocess.run(commands[kind], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+            out = subprocess.run(commands[kind], env=env, cwd=HERE, check=True, capture_output=True, text=True)
             wall[kind].append(time.perf_counter() - start)
             import_s, total_s, r0, r1, r2 = out.stdout.split()
             inner[kind].append(float(total_s))

@@ -110,14 +110,7 @@ def test_benchmark_events_are_allowed():
         assert ours.authorize(event)["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
 
-def test_reference_reads_the_interop_vectors():
-    import json
-
-    path = os.path.join(os.path.dirname(BENCHMARKS), "..", "shared", "vectors", "curity-v1.json")
-    if not os.path.exists(path):
-        path = os.path.join(os.path.dirname(BENCHMARKS), "tests", "vectors", "curity-v1.json")
-    with open(path) as f:
-        vectors = json.load(f)
+def test_reference_reads_the_interop_vectors(vectors):
     for vector in vectors["valid"]:
         key = vectors["keys"][vector["key"]]
         reference = reference_authorizer.ReferenceAuthorizer([bench.ORIGIN], bench.PREFIX, key)
