@@ -11,7 +11,7 @@ from setuptools import Extension, setup
 
 LIMITED_API = "0x030A0000"  # 3.10: PyUnicode_AsUTF8AndSize joined the limited API there
 
-extra_compile_args = ["-std=c11", "-O2", "-fvisibility=hidden"]
+extra_compile_args = ["-std=c11", "-fvisibility=hidden"]
 extra_compile_args += shlex.split(os.environ.get("OAUTH_PROXY_CFLAGS", ""))
 extra_link_args = shlex.split(os.environ.get("OAUTH_PROXY_LDFLAGS", ""))
 

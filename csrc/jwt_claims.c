@@ -186,6 +186,18 @@ static int read_literal(json_reader *r, const char *word) {
     return 0;
 }
 
+/* After a member or element: 1 when a comma says another follows, 0 when `close` ends the container. */
+static int next_or_close(json_reader *r, unsigned char close) {
+    skip_blanks(r);
+    if (r->p >= r->end) return -1;
+    if (*r->p == ',') {
+        r->p++;
+        skip_blanks(r);
+        return 1;
+    }
+    return *r->p++ == close ? 0 : -1;
+}
+
 static int skip_value(json_reader *r, int depth);
 
 static int skip_container(json_reader *r, int depth, unsigned char close) {
@@ -205,15 +217,8 @@ static int skip_container(json_reader *r, int depth, unsigned char close) {
             if (r->p >= r->end || *r->p++ != ':') return -1;
         }
         if (skip_value(r, depth + 1) != 0) return -1;
-        skip_blanks(r);
-        if (r->p >= r->end) return -1;
-        if (*r->p == ',') {
-            r->p++;
-            skip_blanks(r);
-            continue;
-        }
-        if (*r->p++ != close) return -1;
-        return 0;
+        int more = next_or_close(r, close);
+        if (more <= 0) return more;
     }
 }
 
@@ -306,15 +311,9 @@ static int read_payload(json_reader *r, jwt_claims *out) {
                 rc = skip_value(r, 1);
             }
             if (rc != 0) return -1;
-            skip_blanks(r);
-            if (r->p >= r->end) return -1;
-            if (*r->p == ',') {
-                r->p++;
-                skip_blanks(r);
-                continue;
-            }
-            if (*r->p++ != '}') return -1;
-            break;
+            int more = next_or_close(r, '}');
+            if (more < 0) return -1;
+            if (more == 0) break;
         }
     }
     skip_blanks(r);
