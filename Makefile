@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both start from a fresh clone.
-.PHONY: demo test build clean
+.PHONY: demo test bench build clean
 
 # Run from outside the source tree's import path (no `python -m`), so the installed package is the one used.
 demo: build
@@ -7,6 +7,10 @@ demo: build
 
 test: build
 	.venv/bin/pytest -q
+
+# Issue 5: ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
+bench: build
+	.venv/bin/python benchmarks/run.py
 
 build:
 	scripts/bootstrap
