@@ -10,6 +10,7 @@
 #include "event.h"
 #include "jwt_claims.h"
 #include "module_state.h"
+#include "phantom.h"
 #include "request_checks.h"
 #include "response.h"
 #include "token_digest.h"
@@ -28,6 +29,7 @@ typedef struct {
     int allow_token;
     int simple_responses;
     PyObject *on_deny; /* called as on_deny(reason, status, event) before every denial */
+    phantom *phantom;  /* NULL unless USE_PHANTOM_TOKEN: then step 5 exchanges the token for a JWT */
 } Authorizer;
 
 static void free_spans(span *spans, size_t count) {
@@ -41,6 +43,8 @@ static void release_config(Authorizer *self) {
     free_spans(self->origins, self->origin_count);
     free_spans(self->required_scopes, self->scope_count);
     free(self->names_storage);
+    phantom_free(self->phantom);
+    self->phantom = NULL;
     self->keys = NULL;
     self->origins = self->required_scopes = NULL;
     self->names_storage = NULL;
@@ -338,6 +342,29 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
         }
     }
 
+    /* Step 5: the opaque token is swapped for the JWT behind it. */
+    if (self->phantom != NULL) {
+        char *jwt = NULL, detail[128];
+        size_t jwt_len = 0;
+        phantom_result exchanged =
+            phantom_exchange_detail(self->phantom, token, token_len, &jwt, &jwt_len, detail, sizeof detail);
+        if (exchanged == PHANTOM_INACTIVE) {
+            result = unauthorized(self, event, "token_inactive");
+            goto out;
+        }
+        if (exchanged == PHANTOM_FAILED) {
+            report_denial(self, "introspection_failed", 500, event);
+            /* detail is a status code or a transport error category: never a token, a credential or the
+               response body (introspect.c). */
+            PyErr_Format(g.introspection_error, "token introspection failed: %s",
+                         detail[0] ? detail : "no usable answer");
+            goto out;
+        }
+        cookie_plain_free(token, token_len);
+        token = jwt;
+        token_len = jwt_len;
+    }
+
     /* Step 6: scopes, then step 7: allow, naming the JWT's subject where there is one. */
     int is_jwt = jwt_claims_parse(token, token_len, &claims) == 0;
     if (self->scope_count > 0 &&
@@ -384,10 +411,50 @@ static void Authorizer_dealloc(Authorizer *self) {
     Py_DECREF(type);
 }
 
+/* Called by OAuthProxy.__init__ when USE_PHANTOM_TOKEN is true, after __init__ and before any request, so
+   authorize() never sees the field change. libcurl is loaded here, not at import. */
+static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"url", "client_id", "client_secret", "timeout_ms", "ca_file", "cache_ttl",
+                               "cache_size", NULL};
+    const char *url, *client_id, *client_secret, *ca_file = NULL;
+    long timeout_ms, cache_ttl = 300;
+    Py_ssize_t cache_size = 1024;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sssl|zln:_enable_phantom", keywords, &url, &client_id,
+                                     &client_secret, &timeout_ms, &ca_file, &cache_ttl, &cache_size))
+        return NULL;
+    if (!self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "the Authorizer was not configured (its __init__ did not run)");
+        return NULL;
+    }
+    if (self->phantom != NULL) {
+        PyErr_SetString(PyExc_TypeError, "phantom tokens are enabled once; make a new Authorizer instead");
+        return NULL;
+    }
+    if (cache_size < 0) {
+        PyErr_SetString(PyExc_ValueError, "INTROSPECTION_CACHE_SIZE must not be negative");
+        return NULL;
+    }
+    phantom_config cfg = {url, client_id, client_secret, timeout_ms, ca_file, cache_ttl, (size_t)cache_size};
+    char *error = NULL;
+    phantom *p = phantom_new(&cfg, &error);
+    if (p == NULL) {
+        /* phantom_new's messages name the setting and never quote a credential. */
+        PyErr_SetString(PyExc_ValueError, error != NULL ? error : "phantom tokens could not be set up");
+        free(error);
+        return NULL;
+    }
+    self->phantom = p;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Authorizer_methods[] = {
     {"authorize", (PyCFunction)Authorizer_authorize, METH_O,
      "authorize(event) -> dict\n\nThe Lambda authorizer response for an API Gateway event; raises "
      "Unauthorized for a 401."},
+    {"_enable_phantom", (PyCFunction)(void (*)(void))Authorizer_enable_phantom, METH_VARARGS | METH_KEYWORDS,
+     "_enable_phantom(url, client_id, client_secret, timeout_ms, ca_file=None, cache_ttl=300, cache_size=1024)"
+     "\n\nTurns on the phantom token exchange (contract step 5); ValueError when libcurl cannot be loaded "
+     "or a setting is unusable."},
     {NULL, NULL, 0, NULL},
 };
 

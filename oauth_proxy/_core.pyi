@@ -19,3 +19,13 @@ class Authorizer:
         on_deny: Callable[[str, int, object], object],
     ) -> None: ...
     def authorize(self, event: Mapping[str, Any]) -> dict[str, Any]: ...
+    def _enable_phantom(
+        self,
+        url: str,
+        client_id: str,
+        client_secret: str,
+        timeout_ms: int,
+        ca_file: str | None = None,
+        cache_ttl: int = 300,
+        cache_size: int = 1024,
+    ) -> None: ...

@@ -7,6 +7,7 @@ import logging
 from . import _core
 from .config import Config
 from .denial_log import log_denial, logger
+from .errors import ConfigError
 
 
 class OAuthProxy(_core.Authorizer):
@@ -24,5 +25,19 @@ class OAuthProxy(_core.Authorizer):
             simple_responses=config.http_api_response_format == "simple",
             on_deny=log_denial,
         )
+        if config.use_phantom_token:
+            try:
+                self._enable_phantom(
+                    config.introspection_url,
+                    config.client_id,
+                    config.client_secret,
+                    config.introspection_timeout_ms,
+                    config.introspection_ca_file,
+                    config.introspection_cache_ttl,
+                    config.introspection_cache_size,
+                )
+            except ValueError as exc:
+                # The C messages name the setting (or libcurl) and never carry a credential.
+                raise ConfigError(f"phantom tokens: {exc}") from None
         self.config = config
         logger.setLevel(getattr(logging, config.log_level))

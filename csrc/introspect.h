@@ -1,0 +1,46 @@
+#ifndef OAUTH_PROXY_INTROSPECT_H
+#define OAUTH_PROXY_INTROSPECT_H
+
+/* RFC 7662 token introspection asking for a JWT (the phantom token pattern).
+ * Pure C, no Python API. */
+
+#include <stddef.h>
+
+#include "curl_loader.h"
+
+typedef struct introspector introspector;
+
+typedef enum {
+    INTROSPECT_JWT,      /* 200 with a JWT body */
+    INTROSPECT_INACTIVE, /* 204, an empty 200 or JSON {"active": false} */
+    INTROSPECT_FAILED    /* anything else, including transport errors */
+} introspect_status;
+
+/* Largest response body accepted; a larger one is a failure. */
+#define INTROSPECT_MAX_BODY (64 * 1024)
+
+/* Nothing is sent yet. url must be http:// or https://; ca_file NULL means the
+ * system trust store. Returns NULL with *error set to a malloc'ed message that
+ * contains no secret (error may be left NULL if even that allocation fails). */
+introspector *introspector_new(const curl_api *api, const char *url,
+                               const char *client_id, const char *client_secret,
+                               long timeout_ms, const char *ca_file, char **error);
+
+void introspector_free(introspector *in);
+
+/* One introspection call; blocks for at most about timeout_ms. Safe to call
+ * from several threads: calls on one introspector are serialised so that its
+ * single connection is reused. On INTROSPECT_JWT, *jwt is malloc'ed,
+ * NUL-terminated and owned by the caller. On INTROSPECT_FAILED, detail (when
+ * not NULL) receives a short reason that never contains the token, the client
+ * credentials or the response body: an HTTP status or a curl error category. */
+introspect_status introspector_call(introspector *in, const char *token, size_t token_len,
+                                    char **jwt, size_t *jwt_len,
+                                    char *detail, size_t detail_size);
+
+/* Exposed for tests of the encoders. Both return malloc'ed, NUL-terminated
+ * strings, or NULL when out of memory / the length would overflow. */
+char *introspect_form_urlencode(const char *s, size_t len, size_t *out_len);
+char *introspect_base64(const unsigned char *s, size_t len, size_t *out_len);
+
+#endif

@@ -1,0 +1,132 @@
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "phantom.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "curl_loader.h"
+#include "introspect.h"
+#include "jwt_claims.h"
+#include "token_cache.h"
+
+struct phantom {
+    introspector *introspector;
+    token_cache *cache;
+};
+
+/* Far above any sensible setting; keeps a typo from reserving gigabytes. */
+#define MAX_CACHE_SIZE ((size_t)10 * 1000 * 1000)
+
+static char *msg(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return strdup(buf);
+}
+
+phantom *phantom_new(const phantom_config *cfg, char **error)
+{
+    *error = NULL;
+    if (cfg->cache_ttl_s < 0) {
+        *error = msg("INTROSPECTION_CACHE_TTL must not be negative");
+        return NULL;
+    }
+    if (cfg->cache_size > MAX_CACHE_SIZE) {
+        *error = msg("INTROSPECTION_CACHE_SIZE must be at most %zu", MAX_CACHE_SIZE);
+        return NULL;
+    }
+    if (cfg->ca_file != NULL) {
+        /* Checked now: otherwise every request would fail with a TLS error. */
+        FILE *f = fopen(cfg->ca_file, "r");
+        if (f == NULL) {
+            *error = msg("INTROSPECTION_CA_FILE %.300s cannot be read: %s", cfg->ca_file,
+                         strerror(errno));
+            return NULL;
+        }
+        fclose(f);
+    }
+    const curl_api *api = curl_api_get(error);
+    if (api == NULL) {
+        if (*error == NULL)
+            *error = msg("cannot load libcurl");
+        return NULL;
+    }
+    phantom *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        *error = msg("out of memory");
+        return NULL;
+    }
+    p->introspector = introspector_new(api, cfg->url, cfg->client_id, cfg->client_secret,
+                                       cfg->timeout_ms, cfg->ca_file, error);
+    if (p->introspector == NULL) {
+        if (*error == NULL)
+            *error = msg("cannot set up introspection");
+        phantom_free(p);
+        return NULL;
+    }
+    p->cache = token_cache_new(cfg->cache_size, cfg->cache_ttl_s);
+    if (p->cache == NULL) {
+        *error = msg("out of memory");
+        phantom_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void phantom_free(phantom *p)
+{
+    if (p == NULL)
+        return;
+    introspector_free(p->introspector);
+    token_cache_free(p->cache);
+    free(p);
+}
+
+phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t token_len,
+                                       char **jwt, size_t *jwt_len,
+                                       char *detail, size_t detail_size)
+{
+    *jwt = NULL;
+    *jwt_len = 0;
+    if (detail != NULL && detail_size > 0)
+        detail[0] = '\0';
+    if (token_cache_get(p->cache, token, token_len, jwt, jwt_len))
+        return PHANTOM_JWT;
+
+    introspect_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = introspector_call(p->introspector, token, token_len, jwt, jwt_len, detail, detail_size);
+    Py_END_ALLOW_THREADS
+
+    if (st == INTROSPECT_INACTIVE)
+        return PHANTOM_INACTIVE;
+    if (st != INTROSPECT_JWT)
+        return PHANTOM_FAILED;
+
+    jwt_claims claims;
+    if (jwt_claims_parse(*jwt, *jwt_len, &claims) != 0) {
+        free(*jwt);
+        *jwt = NULL;
+        *jwt_len = 0;
+        if (detail != NULL && detail_size > 0)
+            snprintf(detail, detail_size, "HTTP 200 with a body that is not a JWT");
+        return PHANTOM_FAILED;
+    }
+    token_cache_put(p->cache, token, token_len, *jwt, *jwt_len, claims.has_exp, claims.exp);
+    jwt_claims_clear(&claims);
+    return PHANTOM_JWT;
+}
+
+phantom_result phantom_exchange(phantom *p, const char *token, size_t token_len,
+                                char **jwt, size_t *jwt_len)
+{
+    return phantom_exchange_detail(p, token, token_len, jwt, jwt_len, NULL, 0);
+}

@@ -1,0 +1,30 @@
+#ifndef OAUTH_PROXY_TOKEN_CACHE_H
+#define OAUTH_PROXY_TOKEN_CACHE_H
+
+/* LRU cache of introspection results: SHA-256(opaque token) -> JWT.
+ * The opaque token itself is never stored. Thread-safe. Pure C. */
+
+#include <stddef.h>
+
+typedef struct token_cache token_cache;
+
+/* capacity 0 or ttl_s <= 0 gives a cache that stores nothing (caching
+ * disabled); NULL only when out of memory. */
+token_cache *token_cache_new(size_t capacity, long ttl_s);
+void token_cache_free(token_cache *c);
+
+/* 1: hit, *jwt malloc'ed and NUL-terminated, owned by the caller;
+ * 0: miss (also when out of memory). An expired entry is dropped on lookup. */
+int token_cache_get(token_cache *c, const char *token, size_t token_len,
+                    char **jwt, size_t *jwt_len);
+
+/* Stores a JWT for at most ttl_s seconds and never past exp (seconds since the
+ * epoch) when has_exp. Already expired, or caching disabled: nothing stored.
+ * Replaces an existing entry for the same token; evicts the least recently
+ * used entry when full. Failures are silent: the cache is an optimisation. */
+void token_cache_put(token_cache *c, const char *token, size_t token_len,
+                     const char *jwt, size_t jwt_len, int has_exp, double exp);
+
+size_t token_cache_count(token_cache *c);
+
+#endif
