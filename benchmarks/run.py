@@ -54,7 +54,7 @@ METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/{method
 CASES = ("GET opaque", "POST opaque", "GET JWT", "POST JWT")
 FLOOR_KEYS = {"GET opaque": "get_opaque", "POST opaque": "post_opaque", "GET JWT": "get_jwt",
               "POST JWT": "post_jwt"}
-BATCH_SECONDS = 0.02
+BATCH_SECONDS = 0.005  # short batches: on a shared machine more of them fall between other processes' time slices
 MB = 1024 * 1024
 
 
@@ -411,13 +411,24 @@ def machine() -> str:
             f"Python {platform.python_version()} ({sys.executable}); {openssl}")
 
 
+def tree() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "csrc", "oauth_proxy",
+                                "handler.py", "benchmarks/*.py", "benchmarks/floor.c"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"commit {head}" + (" with local changes to the measured code" if dirty else "")
+
+
 def us(ns):
     return f"{ns / 1000:.2f}"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=21, help="interleaved rounds (default 21)")
+    parser.add_argument("--rounds", type=int, default=51, help="interleaved rounds (default 51)")
     parser.add_argument("--cold-runs", type=int, default=20, help="processes per cold-start figure (default 20)")
     parser.add_argument("--quick", action="store_true", help="5 rounds, 6 cold starts: a smoke test, not results")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
@@ -427,7 +438,7 @@ def main(argv=None):
     command = "python benchmarks/run.py" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
 
     notes = []
-    rows = []          # (section, name, figure, detail)
+    load_start = os.getloadavg()
     targets = []       # (target, measured, met)
     evs = events()
     ref = reference_authorizer.ReferenceAuthorizer([ORIGIN], PREFIX, KEY)
@@ -442,7 +453,7 @@ def main(argv=None):
                 notes.append(f"WARNING: ours and the reference answer {case} differently")
 
     floor_bin = build_floor()
-    floor = floor_args(floor_bin, evs, 20000)
+    floor = floor_args(floor_bin, evs, 5000)
     run_floor(floor)
 
     # 1. per request ------------------------------------------------------------------------------------
@@ -536,9 +547,9 @@ def main(argv=None):
     impls = [("reference", ref.authorize)] + ([("authorize", proxy.authorize)] if proxy is not None else [])
     ev = evs["POST opaque"]
     for who, fn in impls:
-        total = 20000 if who == "authorize" else 4000
+        total = 60000 if who == "authorize" else 12000
         one, two = [], []
-        for _ in range(5):
+        for _ in range(7):
             one.append(throughput(fn, ev, 1, total))
             two.append(throughput(fn, ev, 2, total))
         thread_rows.append((who, med(one), med(two)))
@@ -600,7 +611,7 @@ def main(argv=None):
         for name, ns, detail in phantom_rows:
             lines.append(f"| {name} | {ns:.0f} | {detail} |")
         lines.append("")
-    lines.append("## Two threads sharing one authorizer (POST opaque, requests per second, median of 5)")
+    lines.append("## Two threads sharing one authorizer (POST opaque, requests per second, median of 7)")
     lines.append("")
     lines.append("| who | 1 thread | 2 threads | 2 / 1 |")
     lines.append("|---|---:|---:|---:|")
@@ -638,12 +649,16 @@ def main(argv=None):
     print(text)
 
     if not args.no_write:
+        load_end = os.getloadavg()
         header = ["# Benchmark results (issue 5)", "",
                   f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
                   f"- machine: {machine()}",
-                  f"- command: `{command}` (from the repository root, after `make build`; `make bench` runs it)",
+                  f"- load average (1 min) at start and end: {load_start[0]:.2f}, {load_end[0]:.2f} "
+                  f"(other processes on the machine; 2 CPUs)",
+                  f"- tree: {tree()}",
+                  f"- command: `make bench`, i.e. `{command}` from the repository root after `make build`",
                   f"- method: see the docstring of benchmarks/run.py; the floor is benchmarks/floor.c "
-                  f"(cc -O2, linked with libcrypto), run between rounds.", ""]
+                  f"(cc -O2, linked with libcrypto), run between rounds.", "", ""]
         analysis_path = os.path.join(HERE, "ANALYSIS.md")
         footer = []
         if os.path.exists(analysis_path):
