@@ -5,8 +5,12 @@
 demo: build
 	cd .venv && bin/python -m oauth_proxy demo
 
-test: build
+test: build node_modules/.package-lock.json
 	.venv/bin/pytest -q
+
+# osls and serverless-offline for the deployment checks (tests/deploy), from the committed lock file.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 # Issue 5: ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
 bench: build

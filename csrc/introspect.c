@@ -1,5 +1,7 @@
 #include "introspect.h"
 
+#include "ca_bundle.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -499,10 +501,12 @@ static int configure(introspector *in, const char *url, long timeout_ms,
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (ca_file != NULL) {
-        /* The given bundle is the whole trust store, not an addition to it. */
-        SET(CURLOPT_CAINFO, ca_file);
-        /* TLS backends without a CA directory have nothing to switch off. */
+    int explicit_ca = ca_file != NULL;
+    if (!explicit_ca) ca_file = system_ca_bundle();
+    if (ca_file != NULL) SET(CURLOPT_CAINFO, ca_file);
+    if (explicit_ca) {
+        /* The given bundle is the whole trust store, not an addition to it. TLS backends without a CA
+           directory have nothing to switch off. */
         CURLcode rc = api->easy_setopt(c, CURLOPT_CAPATH, (char *)NULL);
         if (rc != CURLE_OK && rc != CURLE_NOT_BUILT_IN && rc != CURLE_UNKNOWN_OPTION)
             return setopt_failed(error);

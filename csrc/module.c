@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "authorizer.h"
+#include "ca_bundle.h"
 #include "cookie_crypto.h"
 #include "module_state.h"
 #include "token_digest.h"
@@ -77,7 +78,17 @@ static PyObject *decrypt_cookie(PyObject *module, PyObject *args) {
     return result;
 }
 
+static PyObject *system_ca_bundle_path(PyObject *module, PyObject *unused) {
+    (void)module;
+    (void)unused;
+    const char *path = system_ca_bundle();
+    if (path == NULL) Py_RETURN_NONE;
+    return PyUnicode_FromString(path);
+}
+
 static PyMethodDef module_methods[] = {
+    {"_system_ca_bundle", system_ca_bundle_path, METH_NOARGS,
+     "The PEM bundle introspection trusts when INTROSPECTION_CA_FILE is unset (None: libcurl's default)."},
     {"encrypt_cookie", encrypt_cookie, METH_VARARGS,
      "encrypt_cookie(plaintext, key_hex) -> str\n\nA Curity v1 cookie value with a fresh random IV."},
     {"decrypt_cookie", decrypt_cookie, METH_VARARGS,

@@ -214,3 +214,20 @@ def test_queued_calls_are_bounded_by_their_own_timeout(server, make_proxy):
     assert outcomes == ["error"] * 8
     # Generous: timeout + 5 s, far from the 8 s a queue of serialised timeouts would need.
     assert max(durations) < 1.0 + 5
+
+
+def test_system_trust_store_is_found_where_the_distribution_keeps_it():
+    """Without INTROSPECTION_CA_FILE the system bundle is probed, so a libcurl built elsewhere (the one in
+    the Lambda artifact comes from Debian) still finds Amazon Linux's /etc/pki/tls/certs/ca-bundle.crt."""
+    import os
+
+    from oauth_proxy import _core
+
+    known = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
+             "/etc/pki/tls/cacert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem"]
+    present = [path for path in known if os.access(path, os.R_OK)]
+    found = _core._system_ca_bundle()
+    assert found == (present[0] if present else None)
+    if found:
+        with open(found, encoding="ascii", errors="replace") as bundle:
+            assert "BEGIN CERTIFICATE" in bundle.read()

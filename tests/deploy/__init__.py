@@ -1,0 +1,1 @@
+"""Deployment checks: packaging, the Lambda artifact, the gateway emulator."""

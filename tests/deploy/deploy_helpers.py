@@ -1,0 +1,60 @@
+"""Shared constants and helpers of the deployment checks (tests/deploy)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_MODULES = ROOT / "node_modules"
+OSLS = NODE_MODULES / "osls" / "bin" / "serverless.js"
+
+# Every variable of the contract, section 3.
+CONTRACT_VARIABLES = [
+    "TRUSTED_WEB_ORIGINS", "COOKIE_NAME_PREFIX", "ENCRYPTION_KEY",
+    "PREVIOUS_ENCRYPTION_KEYS", "ALLOW_TOKEN", "USE_PHANTOM_TOKEN",
+    "INTROSPECTION_URL", "CLIENT_ID", "CLIENT_SECRET", "INTROSPECTION_TIMEOUT_MS",
+    "INTROSPECTION_CA_FILE", "INTROSPECTION_CACHE_TTL", "INTROSPECTION_CACHE_SIZE",
+    "REQUIRED_SCOPES", "HTTP_API_RESPONSE_FORMAT", "LOG_LEVEL",
+]
+
+ORIGIN = "https://www.example.com"
+PREFIX = "example"
+
+
+def node_tool_env() -> dict[str, str]:
+    """Environment for osls: the shell's, less any AWS profile or credentials
+    (nothing here may talk to AWS) and less a .env the developer may have."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k not in CONTRACT_VARIABLES}
+    env["SLS_TELEMETRY_DISABLED"] = "1"
+    env["SLS_NOTIFICATIONS_MODE"] = "off"
+    return env
+
+
+def make_jwt(claims: dict) -> str:
+    """An unsigned JWT-shaped token; the authorizer reads claims, the upstream
+    API verifies signatures."""
+    def part(obj: dict) -> str:
+        raw = json.dumps(obj, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def interpreters() -> dict[str, str]:
+    """Python 3.10 and later found on this machine, by minor version: the
+    abi3 extension built once must load in each (Lambda: 3.12, 3.13)."""
+    found = {f"{sys.version_info[0]}.{sys.version_info[1]}": sys.executable}
+    candidates = sorted(Path.home().glob(".pyenv/versions/3.*/bin/python3"))
+    candidates += [Path(p) for p in (shutil.which(f"python3.{m}") for m in range(10, 20)) if p]
+    for exe in candidates:
+        version = subprocess.run([str(exe), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+        if version and tuple(map(int, version.split("."))) >= (3, 10):
+            found.setdefault(version, str(exe))
+    return found

@@ -1,0 +1,258 @@
+"""`osls package` renders the CloudFormation templates offline; cfn-lint
+passes on them; they say what the README promises."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml  # PyYAML comes with cfn-lint
+
+from .deploy_helpers import CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, node_tool_env
+
+# osls puts a DependsOn next to a Ref on every authorized method; cfn-lint
+# warns that the Ref already orders them. Harmless, and not ours to change.
+CFN_LINT_IGNORED = ["W3005"]
+
+
+@pytest.fixture(scope="module")
+def placeholder_zip(tmp_path_factory) -> Path:
+    # Packaging only checks that the artifact exists; the real one is tested
+    # in test_deploy_artifact.py.
+    path = tmp_path_factory.mktemp("placeholder") / "placeholder.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("handler.py", "")
+    return path
+
+
+def package(osls, tmp_path: Path, config: str, *params: str, env: dict | None = None
+            ) -> tuple[subprocess.CompletedProcess, Path]:
+    out = tmp_path / "package"
+    full_env = node_tool_env()
+    full_env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
+                     "ENCRYPTION_KEY": "0" * 64,
+                     "UPSTREAM_API_URL": "https://api.example.com"})
+    full_env.update(env or {})
+    cmd = osls + ["package", "--config", config, "--stage", "test",
+                  "--package", str(out)] + [f"--param={p}" for p in params]
+    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True,
+                          text=True, timeout=180)
+    return proc, out / "cloudformation-template-update-stack.json"
+
+
+def render(osls, tmp_path, config, *params, env=None) -> tuple[dict, Path]:
+    proc, template = package(osls, tmp_path, config, *params, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(template.read_text()), template
+
+
+def cfn_lint(template: Path) -> None:
+    # cfn-lint installs a script, not a runnable module; take the one beside
+    # this interpreter (the project's venv).
+    exe = Path(sys.executable).parent / "cfn-lint"
+    assert exe.exists(), "cfn-lint missing: it is a test dependency (pip install cfn-lint)"
+    proc = subprocess.run(
+        [str(exe), "--ignore-checks", *CFN_LINT_IGNORED, "--", str(template)],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def rest(osls, tmp_path_factory, placeholder_zip) -> tuple[dict, Path]:
+    return render(osls, tmp_path_factory.mktemp("rest"), "serverless.yml",
+                  f"artifact={placeholder_zip}")
+
+
+def of_type(template: dict, kind: str) -> dict:
+    return {k: v["Properties"] for k, v in template["Resources"].items()
+            if v["Type"] == kind}
+
+
+def test_rest_api_template_passes_cfn_lint(rest):
+    cfn_lint(rest[1])
+
+
+def test_http_api_template_passes_cfn_lint(osls, tmp_path, placeholder_zip):
+    _, path = render(osls, tmp_path, "serverless.http-api.yml",
+                     f"artifact={placeholder_zip}")
+    cfn_lint(path)
+
+
+def test_rest_api_authorizer_methods_and_mapping(rest):
+    t = rest[0]
+    fn = of_type(t, "AWS::Lambda::Function")["AuthorizerLambdaFunction"]
+    assert fn["Handler"] == "handler.handler"
+    assert fn["Runtime"].startswith("python3.")
+    assert fn["Architectures"] == ["x86_64"]
+    assert set(fn["Environment"]["Variables"]) == set(CONTRACT_VARIABLES)
+
+    (auth,) = of_type(t, "AWS::ApiGateway::Authorizer").values()
+    assert auth["Type"] == "REQUEST"
+    assert auth["IdentitySource"] == "method.request.header.Cookie"
+    assert auth["AuthorizerResultTtlInSeconds"] == 0
+
+    methods = {m["HttpMethod"]: m for m in of_type(t, "AWS::ApiGateway::Method").values()}
+    assert set(methods) == {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+    for verb in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        m = methods[verb]
+        assert m["AuthorizationType"] == "CUSTOM"
+        assert m["Integration"]["Type"] == "HTTP_PROXY"
+        assert m["Integration"]["Uri"] == "https://api.example.com/{proxy}"
+        assert m["Integration"]["RequestParameters"][
+            "integration.request.header.Authorization"] == "context.authorizer.token"
+
+    # Pre-flight: no authorizer, CORS headers for the trusted origin only.
+    options = methods["OPTIONS"]
+    assert options["AuthorizationType"] == "NONE"
+    headers = options["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+    assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+    assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
+    assert f"x-{PREFIX}-csrf" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+def test_rest_api_gateway_responses(rest):
+    t = rest[0]
+    responses = {r["ResponseType"]: r
+                 for r in of_type(t, "AWS::ApiGateway::GatewayResponse").values()}
+    expected = {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403",
+                "AUTHORIZER_FAILURE": "500", "AUTHORIZER_CONFIGURATION_ERROR": "500",
+                "DEFAULT_4XX": None, "DEFAULT_5XX": None}
+    assert set(responses) == set(expected)
+    for kind, status in expected.items():
+        r = responses[kind]
+        assert r.get("StatusCode") == status, kind
+        assert r["ResponseParameters"][
+            "gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+        assert r["ResponseParameters"][
+            "gatewayresponse.header.Access-Control-Allow-Credentials"] == "'true'"
+        body = json.loads(r["ResponseTemplates"]["application/json"])
+        assert set(body) == {"code", "message"}, kind
+
+
+def test_arm64_is_a_parameter(osls, tmp_path, placeholder_zip):
+    t, _ = render(osls, tmp_path, "serverless.yml", "architecture=arm64",
+                  f"artifact={placeholder_zip}")
+    fn = of_type(t, "AWS::Lambda::Function")["AuthorizerLambdaFunction"]
+    assert fn["Architectures"] == ["arm64"]
+
+
+def test_rest_api_refuses_several_origins_without_cors_origin(osls, tmp_path,
+                                                              placeholder_zip):
+    several = {"TRUSTED_WEB_ORIGINS": "https://a.example.com, https://b.example.com"}
+    proc, _ = package(osls, tmp_path, "serverless.yml", f"artifact={placeholder_zip}",
+                      env=several)
+    assert proc.returncode != 0
+    assert "set CORS_ORIGIN" in proc.stdout + proc.stderr
+    t, _ = render(osls, tmp_path / "2", "serverless.yml", f"artifact={placeholder_zip}",
+                  env={**several, "CORS_ORIGIN": "https://b.example.com"})
+    (r, *_) = of_type(t, "AWS::ApiGateway::GatewayResponse").values()
+    assert r["ResponseParameters"][
+        "gatewayresponse.header.Access-Control-Allow-Origin"] == "'https://b.example.com'"
+
+
+def test_http_api_variant(osls, tmp_path, placeholder_zip):
+    several = "https://a.example.com,https://b.example.com"
+    t, _ = render(osls, tmp_path, "serverless.http-api.yml", f"artifact={placeholder_zip}",
+                  env={"TRUSTED_WEB_ORIGINS": several})
+    (auth,) = of_type(t, "AWS::ApiGatewayV2::Authorizer").values()
+    assert auth["AuthorizerType"] == "REQUEST"
+    assert auth["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert auth["EnableSimpleResponses"] is True
+    assert auth["AuthorizerResultTtlInSeconds"] == 0
+    assert auth["IdentitySource"] == ["$request.header.Cookie"]
+    (integration,) = of_type(t, "AWS::ApiGatewayV2::Integration").values()
+    assert integration["IntegrationType"] == "HTTP_PROXY"
+    assert integration["RequestParameters"] == {
+        "overwrite:header.Authorization": "$context.authorizer.token"}
+    routes = of_type(t, "AWS::ApiGatewayV2::Route").values()
+    assert {r["RouteKey"].split()[0] for r in routes} == {"GET", "POST", "PUT", "PATCH",
+                                                          "DELETE"}
+    assert all(r["AuthorizationType"] == "CUSTOM" for r in routes)
+    (api,) = of_type(t, "AWS::ApiGatewayV2::Api").values()
+    assert api["CorsConfiguration"]["AllowOrigins"] == several.split(",")
+    assert api["CorsConfiguration"]["AllowCredentials"] is True
+    fn = of_type(t, "AWS::Lambda::Function")["AuthorizerLambdaFunction"]
+    assert set(fn["Environment"]["Variables"]) == set(CONTRACT_VARIABLES)
+
+
+def test_env_template_lists_every_contract_variable():
+    text = (ROOT / ".env-template").read_text()
+    # Commented-out lines count: they show the variable and leave the default.
+    names = set(re.findall(r"^#?([A-Z_]+)=", text, re.MULTILINE))
+    assert set(CONTRACT_VARIABLES) <= names
+    # The example key must not be usable as a key: the authorizer refuses it.
+    (key,) = re.findall(r"^ENCRYPTION_KEY=(.*)$", text, re.M)
+    assert not re.fullmatch(r"[0-9a-fA-F]{64}", key)
+    assert "python -m oauth_proxy keygen" in text
+
+
+def test_contract_variables_match_the_contract():
+    # The contract sits beside the repository on developer machines and in CI.
+    contract = ROOT.parent / "shared" / "contract.md"
+    if not contract.exists():
+        pytest.skip("shared/contract.md is not beside the repository")
+    text = contract.read_text()
+    section = text[text.index("## 3."):text.index("## 4.")]
+    names = set()
+    for row in re.findall(r"^\| ([A-Z_, ]+) \|", section, re.M):
+        names.update(n.strip() for n in row.split(","))
+    assert names == set(CONTRACT_VARIABLES)
+
+
+def test_env_template_as_dotenv_gives_a_working_configuration(osls, tmp_path):
+    """A user's first step: copy .env-template to .env. osls reads it, and the
+    function's environment it renders is a configuration the authorizer
+    accepts once the placeholder key is replaced, and refuses before."""
+    import oauth_proxy
+
+    service = tmp_path / "service"
+    service.mkdir()
+    shutil.copy(ROOT / "serverless.yml", service)
+    shutil.copytree(ROOT / "deploy", service / "deploy")
+    shutil.copy(ROOT / ".env-template", service / ".env")
+    (service / "node_modules").symlink_to(ROOT / "node_modules")
+    with zipfile.ZipFile(service / "placeholder.zip", "w") as z:
+        z.writestr("handler.py", "")
+    proc = subprocess.run(
+        osls + ["package", "--package", str(tmp_path / "out"), "--param=artifact=placeholder.zip"],
+        cwd=service, env=node_tool_env(), capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    template = json.loads((tmp_path / "out" / "cloudformation-template-update-stack.json").read_text())
+    env = of_type(template, "AWS::Lambda::Function")["AuthorizerLambdaFunction"]["Environment"]["Variables"]
+    assert env["TRUSTED_WEB_ORIGINS"] == ORIGIN
+    # Unset (empty): the core probes the system trust store wherever the distribution keeps it.
+    assert env["INTROSPECTION_CA_FILE"] == ""
+
+    with pytest.raises(oauth_proxy.ConfigError) as refused:
+        oauth_proxy.Config.from_env(env)
+    assert "ENCRYPTION_KEY" in str(refused.value)
+    config = oauth_proxy.Config.from_env({**env, "ENCRYPTION_KEY": "ab" * 32})
+    oauth_proxy.OAuthProxy(config)
+
+
+def test_emulator_project_uses_the_deployed_authorizer_settings():
+    """The serverless-offline project must keep the authorizer settings of the
+    serverless.yml users deploy, or the end-to-end test proves something else."""
+    def authorizers(path):
+        functions = yaml.safe_load(path.read_text())["functions"]
+        for fn in functions.values():
+            for event in fn.get("events", []):
+                auth = dict(event["http"]["authorizer"])
+                auth.pop("name")
+                yield auth
+
+    deployed_file = ROOT / "serverless.yml"
+    emulated_file = ROOT / "tests" / "deploy" / "offline" / "serverless.yml"
+    deployed = list(authorizers(deployed_file))
+    emulated = list(authorizers(emulated_file))
+    assert deployed and emulated
+    assert all(a == deployed[0] for a in deployed + emulated)
+    runtimes = {yaml.safe_load(f.read_text())["provider"]["runtime"]
+                for f in (deployed_file, emulated_file)}
+    assert len(runtimes) == 1, runtimes
