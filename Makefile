@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both start from a fresh clone.
-.PHONY: demo test build clean
+.PHONY: demo test bench build clean
 
 # Run from outside the source tree's import path (no `python -m`), so the installed package is the one used.
 demo: build
@@ -16,6 +16,10 @@ test: build node_modules/.package-lock.json
 # osls and serverless-offline for the deployment checks (tests/deploy), from the committed lock file.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+# Issue 5: ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
+bench: build
+	.venv/bin/python benchmarks/run.py
 
 build:
 	scripts/bootstrap
