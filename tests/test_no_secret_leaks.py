@@ -70,7 +70,7 @@ def exception_texts(error: BaseException) -> List[str]:
 def everything(caplog, capfd):
     """Collects what a run printed or logged; the test adds exception texts."""
     caplog.set_level(logging.DEBUG)
-    logging.getLogger("oauth_proxy").setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="oauth_proxy")  # restored after the test, like the root level
     collected: List[str] = []
 
     def check(where: str) -> None:
