@@ -195,3 +195,40 @@ def test_concurrent_calls_to_a_stalled_endpoint_each_end_within_the_timeout():
         assert worst < BOUND_S, f"a queued call took {worst:.2f} s"
     finally:
         server.close()
+
+
+def test_many_threads_against_a_flapping_endpoint_with_a_small_cache():
+    """The GIL is released during introspection, so threads really overlap in the introspector and the token
+    cache (4 entries for 10 tokens: constant eviction). Under scripts/sanitize this is a race and
+    use-after-free check; here every outcome must be one of the three the contract allows."""
+    server = fs.FaultServer(fs.sequence(GOOD, GOOD, fs.answer(503, b""), fs.answer(204, b""), fs.reset))
+    try:
+        proxy = oauth_proxy.OAuthProxy(oauth_proxy.Config(
+            trusted_web_origins=[ORIGIN], cookie_name_prefix=PREFIX, encryption_key=KEY, allow_token=True,
+            use_phantom_token=True, introspection_url=server.url, client_id="gateway",
+            client_secret="fault-run-secret", introspection_timeout_ms=TIMEOUT_MS, introspection_cache_size=4,
+            log_level="CRITICAL"))
+        outcomes, errors = [], []
+
+        def worker(n):
+            for i in range(60):
+                try:
+                    response = proxy.authorize(event(f"opaque-thread-{(n * 7 + i) % 10}"))
+                    assert response["principalId"] == "phantom-user"
+                    outcomes.append("allow")
+                except oauth_proxy.Unauthorized:
+                    outcomes.append("401")
+                except oauth_proxy.IntrospectionError:
+                    outcomes.append("500")
+                except BaseException as error:  # noqa: BLE001 - collected and reported below
+                    errors.append(repr(error))
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert errors == [] and len(outcomes) == 8 * 60
+        assert {"allow", "500"} <= set(outcomes)
+    finally:
+        server.close()
