@@ -310,6 +310,7 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
     char *token = NULL;
     size_t token_len = 0;
     jwt_claims claims = {0};
+    int have_claims = 0;
 
     int rc = request_read(event, &self->names, &req);
     if (rc == REQUEST_PY_ERROR) goto out;
@@ -346,8 +347,8 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
     if (self->phantom != NULL) {
         char *jwt = NULL, detail[128];
         size_t jwt_len = 0;
-        phantom_result exchanged =
-            phantom_exchange_detail(self->phantom, token, token_len, &jwt, &jwt_len, detail, sizeof detail);
+        phantom_result exchanged = phantom_exchange_detail(self->phantom, token, token_len, &jwt, &jwt_len,
+                                                           &claims, detail, sizeof detail);
         if (exchanged == PHANTOM_INACTIVE) {
             result = unauthorized(self, event, "token_inactive");
             goto out;
@@ -363,10 +364,11 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
         cookie_plain_free(token, token_len);
         token = jwt;
         token_len = jwt_len;
+        have_claims = 1; /* parsed once, when the JWT came in; a cache hit does not parse it again */
     }
 
     /* Step 6: scopes, then step 7: allow, naming the JWT's subject where there is one. */
-    int is_jwt = jwt_claims_parse(token, token_len, &claims) == 0;
+    int is_jwt = have_claims || jwt_claims_parse(token, token_len, &claims) == 0;
     if (self->scope_count > 0 &&
         !(is_jwt && claims.scope != NULL &&
           scopes_granted(claims.scope, claims.scope_len, self->required_scopes, self->scope_count))) {

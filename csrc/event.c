@@ -4,9 +4,16 @@
 
 #include "module_state.h"
 
+/* Under the limited API, PyUnicode_Check and friends are calls to PyType_GetFlags. An event from
+   json.loads holds exact str, list and dict objects, so an identity test answers almost every check inline;
+   subclasses still go the long way. */
+#define IS_STR(o) (Py_TYPE(o) == &PyUnicode_Type || PyUnicode_Check(o))
+#define IS_DICT(o) (Py_TYPE(o) == &PyDict_Type || PyDict_Check(o))
+#define IS_LIST(o) (Py_TYPE(o) == &PyList_Type || PyList_Check(o))
+
 /* UTF-8 view of a str; NULL for any other type or a str that cannot be encoded (lone surrogates). */
 static const char *utf8_of(PyObject *obj, size_t *len) {
-    if (!PyUnicode_Check(obj)) return NULL;
+    if (!IS_STR(obj)) return NULL;
     Py_ssize_t n = 0;
     const char *s = PyUnicode_AsUTF8AndSize(obj, &n);
     if (s == NULL) {
@@ -94,15 +101,15 @@ static int note_value(request *req, enum header_kind kind, PyObject *value) {
 static int read_headers(PyObject *headers, const request_names *names, request *req, int cookies_allowed,
                         int skip_cookies) {
     if (headers == NULL || headers == Py_None) return REQUEST_OK;
-    if (!PyDict_Check(headers)) return REQUEST_BAD;
+    if (!IS_DICT(headers)) return REQUEST_BAD;
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(headers, &pos, &key, &value)) {
-        if (!PyUnicode_Check(key)) return REQUEST_BAD;
+        if (!IS_STR(key)) return REQUEST_BAD;
         enum header_kind kind = classify(key, names, cookies_allowed);
         if (value == Py_None) continue;
         if (kind == OTHER_HEADER) {
-            if (!PyUnicode_Check(value)) return REQUEST_BAD;
+            if (!IS_STR(value)) return REQUEST_BAD;
             continue;
         }
         if (kind == COOKIE && skip_cookies) continue;
@@ -115,20 +122,20 @@ static int read_headers(PyObject *headers, const request_names *names, request *
 /* `multiValueHeaders`: name -> list of str. */
 static int read_multi_value_headers(PyObject *headers, const request_names *names, request *req) {
     if (headers == NULL || headers == Py_None) return REQUEST_OK;
-    if (!PyDict_Check(headers)) return REQUEST_BAD;
+    if (!IS_DICT(headers)) return REQUEST_BAD;
     Py_ssize_t pos = 0;
     PyObject *key, *values;
     while (PyDict_Next(headers, &pos, &key, &values)) {
-        if (!PyUnicode_Check(key)) return REQUEST_BAD;
+        if (!IS_STR(key)) return REQUEST_BAD;
         if (values == Py_None) continue;
-        if (!PyList_Check(values)) return REQUEST_BAD;
+        if (!IS_LIST(values)) return REQUEST_BAD;
         enum header_kind kind = classify(key, names, 1);
         Py_ssize_t count = PyList_Size(values);
         for (Py_ssize_t i = 0; i < count; i++) {
             PyObject *value = PyList_GetItem(values, i);
             if (value == NULL) return REQUEST_PY_ERROR;
             if (kind == OTHER_HEADER) {
-                if (!PyUnicode_Check(value)) return REQUEST_BAD;
+                if (!IS_STR(value)) return REQUEST_BAD;
                 continue;
             }
             int rc = note_value(req, kind, value);
@@ -140,7 +147,7 @@ static int read_multi_value_headers(PyObject *headers, const request_names *name
 
 static int read_cookie_list(PyObject *cookies, request *req) {
     if (cookies == NULL || cookies == Py_None) return REQUEST_OK;
-    if (!PyList_Check(cookies)) return REQUEST_BAD;
+    if (!IS_LIST(cookies)) return REQUEST_BAD;
     Py_ssize_t count = PyList_Size(cookies);
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *item = PyList_GetItem(cookies, i);
@@ -157,7 +164,7 @@ static int read_cookie_list(PyObject *cookies, request *req) {
 /* Borrowed item of a dict, NULL when absent (or when `dict` is not a dict); -1 only on a lookup error. */
 static int get_item(PyObject *dict, PyObject *key, PyObject **out) {
     *out = NULL;
-    if (dict == NULL || !PyDict_Check(dict)) return 0;
+    if (dict == NULL || !IS_DICT(dict)) return 0;
     *out = PyDict_GetItemWithError(dict, key);
     if (*out == NULL && PyErr_Occurred()) return -1;
     return 0;
@@ -201,13 +208,13 @@ int request_read(PyObject *event, const request_names *names, request *req) {
     memset(req, 0, sizeof *req);
     req->cookies = req->cookie_inline;
     req->cookie_capacity = sizeof req->cookie_inline / sizeof req->cookie_inline[0];
-    if (!PyDict_Check(event)) return REQUEST_BAD;
+    if (!IS_DICT(event)) return REQUEST_BAD;
 
     /* Every lookup that could run Python code (a str subclass key with its own __eq__) happens first, with
        strong references kept, before any span is taken. */
     PyObject *version, *arn, *method = NULL, *headers, *multi = NULL, *cookies = NULL, *context, *http;
     if (get_item(event, g.s_version, &version) < 0) return REQUEST_PY_ERROR;
-    if (version != NULL && PyUnicode_Check(version) && PyUnicode_Compare(version, g.s_v2) == 0) req->v2 = 1;
+    if (version != NULL && IS_STR(version) && PyUnicode_Compare(version, g.s_v2) == 0) req->v2 = 1;
     if (PyErr_Occurred()) return REQUEST_PY_ERROR;
     if (get_item(event, req->v2 ? g.s_route_arn : g.s_method_arn, &arn) < 0 ||
         get_item(event, g.s_headers, &headers) < 0)
@@ -220,7 +227,7 @@ int request_read(PyObject *event, const request_names *names, request *req) {
         if (get_item(event, g.s_http_method, &method) < 0 || get_item(event, g.s_multi_value_headers, &multi) < 0)
             return REQUEST_PY_ERROR;
     }
-    if (arn != NULL && PyUnicode_Check(arn)) {
+    if (arn != NULL && IS_STR(arn)) {
         Py_INCREF(arn);
         req->arn = arn;
     }

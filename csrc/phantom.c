@@ -91,14 +91,16 @@ void phantom_free(phantom *p)
 }
 
 phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t token_len,
-                                       char **jwt, size_t *jwt_len,
+                                       char **jwt, size_t *jwt_len, jwt_claims *out_claims,
                                        char *detail, size_t detail_size)
 {
     *jwt = NULL;
     *jwt_len = 0;
+    if (out_claims != NULL)
+        memset(out_claims, 0, sizeof *out_claims);
     if (detail != NULL && detail_size > 0)
         detail[0] = '\0';
-    if (token_cache_get(p->cache, token, token_len, jwt, jwt_len))
+    if (token_cache_get(p->cache, token, token_len, jwt, jwt_len, out_claims))
         return PHANTOM_JWT;
 
     introspect_status st;
@@ -120,13 +122,16 @@ phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t tok
             snprintf(detail, detail_size, "HTTP 200 with a body that is not a JWT");
         return PHANTOM_FAILED;
     }
-    token_cache_put(p->cache, token, token_len, *jwt, *jwt_len, claims.has_exp, claims.exp);
-    jwt_claims_clear(&claims);
+    token_cache_put(p->cache, token, token_len, *jwt, *jwt_len, &claims);
+    if (out_claims != NULL)
+        *out_claims = claims; /* handed over */
+    else
+        jwt_claims_clear(&claims);
     return PHANTOM_JWT;
 }
 
 phantom_result phantom_exchange(phantom *p, const char *token, size_t token_len,
                                 char **jwt, size_t *jwt_len)
 {
-    return phantom_exchange_detail(p, token, token_len, jwt, jwt_len, NULL, 0);
+    return phantom_exchange_detail(p, token, token_len, jwt, jwt_len, NULL, NULL, 0);
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "jwt_claims.h"
+
 typedef struct phantom phantom;
 
 typedef struct {
@@ -33,9 +35,12 @@ phantom_result phantom_exchange(phantom *p, const char *token, size_t token_len,
                                 char **jwt, size_t *jwt_len);
 
 /* The same, and on PHANTOM_FAILED a short reason in detail (when not NULL):
- * an HTTP status or a transport error category, never a secret or the body. */
+ * an HTTP status or a transport error category, never a secret or the body.
+ * On PHANTOM_JWT, *claims (when not NULL) holds the JWT's parsed claims, from
+ * the cache on a hit: the caller need not parse the JWT again, and releases
+ * them with jwt_claims_clear. */
 phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t token_len,
-                                       char **jwt, size_t *jwt_len,
+                                       char **jwt, size_t *jwt_len, jwt_claims *claims,
                                        char *detail, size_t detail_size);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "module_state.h"
 
 static int nonempty_field(const char *start, const char *stop) { return stop > start; }
@@ -38,12 +40,28 @@ PyObject *resource_wildcard(PyObject *arn) {
         if (*c == ':' || *c == ' ' || *c == '*' || (unsigned char)*c < 0x21) return NULL;
 
     size_t prefix = (size_t)(stage_end - s) + 1;
+    /* An authorizer serves one API and a few stages, so the wildcard is nearly always the previous one:
+       reuse that string instead of building it again (three allocations). The GIL guards the cache. */
+    static PyObject *last;
+    if (last != NULL) {
+        Py_ssize_t last_len = 0;
+        const char *l = PyUnicode_AsUTF8AndSize(last, &last_len);
+        if (l != NULL && (size_t)last_len == prefix + 1 && memcmp(l, s, prefix) == 0) {
+            Py_INCREF(last);
+            return last;
+        }
+    }
     PyObject *head = PyUnicode_FromStringAndSize(s, (Py_ssize_t)prefix);
     if (head == NULL) return NULL;
     PyObject *star = PyUnicode_FromStringAndSize("*", 1);
     PyObject *out = star ? PyUnicode_Concat(head, star) : NULL;
     Py_DECREF(head);
     Py_XDECREF(star);
+    if (out != NULL) {
+        Py_XDECREF(last);
+        Py_INCREF(out);
+        last = out;
+    }
     return out;
 }
 
@@ -93,6 +111,7 @@ static PyObject *token_context(const char *token, size_t token_len) {
     memcpy(buf, scheme, sizeof scheme - 1);
     memcpy(buf + sizeof scheme - 1, token, token_len);
     PyObject *value = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)n, "strict");
+    OPENSSL_cleanse(buf, n); /* the str keeps the token; this scratch copy need not outlive it in freed memory */
     PyMem_Free(buf);
     if (value == NULL) return NULL;
     PyObject *context = PyDict_New();

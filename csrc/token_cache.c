@@ -17,6 +17,8 @@ typedef struct entry {
     unsigned char key[TOKEN_DIGEST_BYTES];
     char *jwt;
     size_t jwt_len;
+    char *sub, *scope;              /* the JWT's claims, parsed once when stored */
+    size_t sub_len, scope_len;
     double mono_deadline;
     int has_exp;
     double exp;
@@ -119,6 +121,8 @@ static void remove_entry(token_cache *c, entry *e)
         *pp = e->hnext;
     lru_unlink(c, e);
     free(e->jwt);
+    free(e->sub);
+    free(e->scope);
     free(e);
     c->count--;
 }
@@ -138,12 +142,25 @@ static int live(const entry *e)
     return !e->has_exp || now_clock(CLOCK_REALTIME) < e->exp;
 }
 
+/* A NUL-terminated copy of n bytes; NULL for a NULL source or out of memory. */
+static char *copy_bytes(const char *s, size_t n)
+{
+    char *d = s != NULL && n < SIZE_MAX ? malloc(n + 1) : NULL;
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
 int token_cache_get(token_cache *c, const char *token, size_t token_len,
-                    char **jwt, size_t *jwt_len)
+                    char **jwt, size_t *jwt_len, jwt_claims *claims)
 {
     unsigned char key[TOKEN_DIGEST_BYTES];
     *jwt = NULL;
     *jwt_len = 0;
+    if (claims != NULL)
+        memset(claims, 0, sizeof *claims);
     if (c == NULL || !c->enabled || hash_token(token, token_len, key) != 0)
         return 0;
     int hit = 0;
@@ -156,13 +173,29 @@ int token_cache_get(token_cache *c, const char *token, size_t token_len,
     }
     if (e != NULL) {
         char *copy = malloc(e->jwt_len + 1);
-        if (copy != NULL) {
+        jwt_claims got = {0};
+        int ok = copy != NULL;
+        if (ok && claims != NULL) {
+            got.sub = copy_bytes(e->sub, e->sub_len);
+            got.sub_len = e->sub_len;
+            got.scope = copy_bytes(e->scope, e->scope_len);
+            got.scope_len = e->scope_len;
+            got.has_exp = e->has_exp;
+            got.exp = e->exp;
+            ok = (got.sub != NULL) == (e->sub != NULL) && (got.scope != NULL) == (e->scope != NULL);
+        }
+        if (ok) {
             memcpy(copy, e->jwt, e->jwt_len + 1);
             *jwt = copy;
             *jwt_len = e->jwt_len;
+            if (claims != NULL)
+                *claims = got;
             lru_unlink(c, e);
             lru_push_front(c, e);
             hit = 1;
+        } else {
+            free(copy);
+            jwt_claims_clear(&got);
         }
     }
     pthread_mutex_unlock(&c->lock);
@@ -170,9 +203,11 @@ int token_cache_get(token_cache *c, const char *token, size_t token_len,
 }
 
 void token_cache_put(token_cache *c, const char *token, size_t token_len,
-                     const char *jwt, size_t jwt_len, int has_exp, double exp)
+                     const char *jwt, size_t jwt_len, const jwt_claims *claims)
 {
     unsigned char key[TOKEN_DIGEST_BYTES];
+    int has_exp = claims->has_exp;
+    double exp = claims->exp;
     if (c == NULL || !c->enabled)
         return;
     if (has_exp && !(exp > now_clock(CLOCK_REALTIME))) /* also rejects NaN */
@@ -181,11 +216,20 @@ void token_cache_put(token_cache *c, const char *token, size_t token_len,
         return;
     entry *e = calloc(1, sizeof *e);
     char *copy = jwt_len < SIZE_MAX ? malloc(jwt_len + 1) : NULL;
-    if (e == NULL || copy == NULL) {
+    char *sub = copy_bytes(claims->sub, claims->sub_len);
+    char *scope = copy_bytes(claims->scope, claims->scope_len);
+    if (e == NULL || copy == NULL || (sub == NULL) != (claims->sub == NULL) ||
+        (scope == NULL) != (claims->scope == NULL)) {
         free(e);
         free(copy);
+        free(sub);
+        free(scope);
         return;
     }
+    e->sub = sub;
+    e->sub_len = claims->sub_len;
+    e->scope = scope;
+    e->scope_len = claims->scope_len;
     memcpy(copy, jwt, jwt_len);
     copy[jwt_len] = '\0';
     memcpy(e->key, key, sizeof key);
@@ -197,6 +241,8 @@ void token_cache_put(token_cache *c, const char *token, size_t token_len,
 
     if (pthread_mutex_lock(&c->lock) != 0) {
         free(copy);
+        free(sub);
+        free(scope);
         free(e);
         return;
     }
@@ -230,6 +276,8 @@ void token_cache_free(token_cache *c)
     while (e != NULL) {
         entry *next = e->next;
         free(e->jwt);
+        free(e->sub);
+        free(e->scope);
         free(e);
         e = next;
     }

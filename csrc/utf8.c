@@ -1,8 +1,20 @@
 #include "utf8.h"
 
+#include <stdint.h>
+#include <string.h>
+
 int utf8_valid(const unsigned char *s, size_t len) {
     size_t i = 0;
     while (i < len) {
+        /* Tokens and JWT claims are nearly all ASCII: pass eight bytes at a time while none has its high bit
+           set (memcpy: no alignment assumed). This loop was 17% of a GET with a 1 KB JWT. */
+        while (len - i >= 8) {
+            uint64_t word;
+            memcpy(&word, s + i, sizeof word);
+            if (word & UINT64_C(0x8080808080808080)) break;
+            i += 8;
+        }
+        if (i >= len) break;
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;
