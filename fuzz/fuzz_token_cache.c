@@ -2,7 +2,8 @@
    of operations and compared with a model: an array in most-recently-used order. The first byte picks a
    capacity of 1 to 8, so buckets collide and evictions are frequent. Each further pair of bytes is one
    operation on one of 16 tokens: put (a fresh JWT), get, or put with an `exp` already past (which must
-   store nothing and leave an existing entry alone). The TTL is an hour, so nothing expires during a run. */
+   store nothing and leave an existing entry alone). A get may ask for the stored claims too, which must be
+   the ones put with that version. The TTL is an hour, so nothing expires during a run. */
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -42,8 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (op == 0) {
             version++;
             int jwt_len = snprintf(jwt, sizeof jwt, "h.jwt-%d-%u.s", id, version);
-            token_cache_put(cache, token, (size_t)token_len, jwt, (size_t)jwt_len, data[i] & 8,
-                            (double)time(NULL) + 86400);
+            char sub[32];
+            int sub_len = snprintf(sub, sizeof sub, "sub-%d-%u", id, version);
+            /* claims as the JWT parser would give them: sub present on odd versions, scope on every third */
+            jwt_claims claims = {version & 1 ? sub : NULL, version & 1 ? (size_t)sub_len : 0,
+                                 version % 3 == 0 ? "read write" : NULL, version % 3 == 0 ? 10 : 0,
+                                 data[i] & 8 ? 1 : 0, (double)time(NULL) + 86400};
+            token_cache_put(cache, token, (size_t)token_len, jwt, (size_t)jwt_len, &claims);
             if (at < count) {
                 memmove(model + at, model + at + 1, (count - at - 1) * sizeof *model);
                 count--;
@@ -55,11 +61,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else if (op == 1) {
             char *got = NULL;
             size_t got_len = 0;
-            int hit = token_cache_get(cache, token, (size_t)token_len, &got, &got_len);
+            jwt_claims claims;
+            int with_claims = data[i + 1] & 16;
+            int hit = token_cache_get(cache, token, (size_t)token_len, &got, &got_len, with_claims ? &claims : NULL);
             CHECK(hit == (at < count));
             if (hit) {
-                int jwt_len = snprintf(jwt, sizeof jwt, "h.jwt-%d-%u.s", id, model[at].version);
+                unsigned v = model[at].version;
+                int jwt_len = snprintf(jwt, sizeof jwt, "h.jwt-%d-%u.s", id, v);
                 CHECK(got_len == (size_t)jwt_len && memcmp(got, jwt, got_len) == 0 && got[got_len] == '\0');
+                if (with_claims) {
+                    char sub[32];
+                    int sub_len = snprintf(sub, sizeof sub, "sub-%d-%u", id, v);
+                    if (v & 1)
+                        CHECK(claims.sub != NULL && claims.sub_len == (size_t)sub_len &&
+                              memcmp(claims.sub, sub, claims.sub_len) == 0 && claims.sub[sub_len] == '\0');
+                    else
+                        CHECK(claims.sub == NULL);
+                    CHECK((claims.scope != NULL) == (v % 3 == 0));
+                    if (claims.scope != NULL) CHECK(claims.scope_len == 10 && memcmp(claims.scope, "read write", 10) == 0);
+                    jwt_claims_clear(&claims);
+                }
                 slot s = model[at];
                 memmove(model + 1, model, at * sizeof *model);
                 model[0] = s;
@@ -68,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 CHECK(got == NULL && got_len == 0);
             }
         } else {
-            token_cache_put(cache, token, (size_t)token_len, "h.p.s", 5, 1, (double)time(NULL) - 10);
+            jwt_claims expired = {NULL, 0, NULL, 0, 1, (double)time(NULL) - 10};
+            token_cache_put(cache, token, (size_t)token_len, "h.p.s", 5, &expired);
         }
         CHECK(token_cache_count(cache) == count);
     }
