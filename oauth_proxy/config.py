@@ -1,45 +1,71 @@
-"""Configuration: parsed and validated once, before the first request (contract, section 3)."""
+"""Configuration: parsed and validated once, before the first request (contract, section 3).
+
+Imports nothing beyond os: this module is loaded in every cold start, and dataclasses, typing and re would
+add about 15 ms and 3 MB there (benchmarks/RESULTS.md)."""
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field, fields
-from typing import Iterable, Mapping, Optional, Sequence, Union
 
 from .errors import ConfigError
 
-_HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
-_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")
-# scheme://host[:port], nothing after: an Origin header never carries a path, so a trusted origin written
-# with one (or with a trailing slash) could never match, and the mistake is better caught here.
-_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s,*]+")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Mapping, Optional, Sequence, Union
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_COOKIE_NAME_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_SCHEME_CHARS = frozenset("+.-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _RESPONSE_FORMATS = ("simple", "iam")
 _SECRET_FIELDS = ("encryption_key", "previous_encryption_keys", "client_secret")
+_FIELDS = ("trusted_web_origins", "cookie_name_prefix", "encryption_key", "previous_encryption_keys", "allow_token",
+           "use_phantom_token", "introspection_url", "client_id", "client_secret", "introspection_timeout_ms",
+           "introspection_ca_file", "introspection_cache_ttl", "introspection_cache_size", "required_scopes",
+           "http_api_response_format", "log_level")
 
 
-@dataclass(frozen=True)
 class Config:
-    """Everything the authorizer needs. Build it with ``Config.from_env(os.environ)`` or with keywords."""
+    """Everything the authorizer needs. Build it with ``Config.from_env(os.environ)`` or with keywords.
+    Read-only once built."""
 
-    trusted_web_origins: Sequence[str]
-    cookie_name_prefix: str
-    encryption_key: str = field(repr=False)
-    previous_encryption_keys: Sequence[str] = field(default=(), repr=False)
-    allow_token: bool = False
-    use_phantom_token: bool = False
-    introspection_url: Optional[str] = None
-    client_id: Optional[str] = None
-    client_secret: Optional[str] = field(default=None, repr=False)
-    introspection_timeout_ms: int = 3000
-    introspection_ca_file: Optional[str] = None
-    introspection_cache_ttl: int = 300
-    introspection_cache_size: int = 1024
-    required_scopes: Union[Sequence[str], str] = ()
-    http_api_response_format: str = "simple"
-    log_level: str = "WARNING"
+    __slots__ = _FIELDS
 
-    def __post_init__(self) -> None:
+    def __init__(self, trusted_web_origins: Sequence[str], cookie_name_prefix: str, encryption_key: str,
+                 previous_encryption_keys: Sequence[str] = (), allow_token: bool = False,
+                 use_phantom_token: bool = False, introspection_url: Optional[str] = None,
+                 client_id: Optional[str] = None, client_secret: Optional[str] = None,
+                 introspection_timeout_ms: int = 3000, introspection_ca_file: Optional[str] = None,
+                 introspection_cache_ttl: int = 300, introspection_cache_size: int = 1024,
+                 required_scopes: Union[Sequence[str], str] = (), http_api_response_format: str = "simple",
+                 log_level: str = "WARNING") -> None:
+        given = locals()
+        put = object.__setattr__
+        for name in _FIELDS:
+            put(self, name, given[name])
+        self._validate()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Config is read-only: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Config is read-only: cannot delete {name!r}")
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple:
+        # copy, deepcopy and pickle rebuild through __init__, which validates again.
+        return (self.__class__, self._values())
+
+    def _validate(self) -> None:
         put = object.__setattr__
         put(self, "trusted_web_origins", _origins(self.trusted_web_origins))
         put(self, "cookie_name_prefix", _cookie_prefix(self.cookie_name_prefix))
@@ -69,15 +95,15 @@ class Config:
         """Reads the variables of section 3 from any mapping (usually ``os.environ``). Values are stripped
         of surrounding blanks and an empty value means unset."""
         values = {}
-        for f in fields(cls):
-            raw = env.get(f.name.upper())
+        for name in _FIELDS:
+            raw = env.get(name.upper())
             if raw is None:
                 continue
             if not isinstance(raw, str):
-                raise ConfigError(f"{f.name.upper()} must be a string")
+                raise ConfigError(f"{name.upper()} must be a string")
             text = raw.strip()
             if text:
-                values[f.name] = _from_text(f.name, text)
+                values[name] = _from_text(name, text)
         for name in ("trusted_web_origins", "cookie_name_prefix", "encryption_key"):
             if name not in values:
                 raise ConfigError(f"{name.upper()} is required")
@@ -85,7 +111,7 @@ class Config:
 
     def __repr__(self) -> str:
         shown = ", ".join(
-            f"{f.name}={'<hidden>' if f.name in _SECRET_FIELDS else repr(getattr(self, f.name))}" for f in fields(self)
+            f"{name}={'<hidden>' if name in _SECRET_FIELDS else repr(getattr(self, name))}" for name in _FIELDS
         )
         return f"Config({shown})"
 
@@ -100,16 +126,19 @@ def _from_text(name: str, text: str) -> object:
             raise ConfigError(f"{name.upper()} must be true or false, not {text!r}")
         return lowered == "true"
     if name.startswith("introspection_") and name[len("introspection_"):] in ("timeout_ms", "cache_ttl", "cache_size"):
-        if not re.fullmatch(r"[0-9]+", text):
+        if not (text.isascii() and text.isdigit()):
             raise ConfigError(f"{name.upper()} must be a whole number, not {text!r}")
         return int(text)
     return text
 
 
 def _text_list(setting: str, value: object) -> list:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+    if isinstance(value, (str, bytes)):
         raise ConfigError(f"{setting} must be a list of strings")
-    items = list(value)
+    try:
+        items = list(value)  # type: ignore[call-overload]
+    except TypeError:
+        raise ConfigError(f"{setting} must be a list of strings") from None
     for item in items:
         if not isinstance(item, str):
             raise ConfigError(f"{setting} must be a list of strings")
@@ -126,7 +155,7 @@ def _origins(value: object) -> tuple:
     for origin in origins:
         if origin == "*":
             raise ConfigError("TRUSTED_WEB_ORIGINS must not be '*': list the web origins that may call the API")
-        if not _ORIGIN.fullmatch(origin):
+        if not _is_origin(origin):
             raise ConfigError(
                 f"TRUSTED_WEB_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path or trailing slash)"
             )
@@ -134,13 +163,13 @@ def _origins(value: object) -> tuple:
 
 
 def _cookie_prefix(value: object) -> str:
-    if not isinstance(value, str) or not _COOKIE_NAME.fullmatch(value):
+    if not isinstance(value, str) or not 1 <= len(value) <= 64 or not _COOKIE_NAME_CHARS.issuperset(value):
         raise ConfigError("COOKIE_NAME_PREFIX must be 1 to 64 cookie-name characters (letters, digits, !#$%&'*+-.^_`|~)")
     return value
 
 
 def _key(setting: str, value: object) -> str:
-    if not isinstance(value, str) or not _HEX_KEY.fullmatch(value):
+    if not isinstance(value, str) or len(value) != 64 or not _HEX_DIGITS.issuperset(value):
         detail = f"got {len(value)} characters" if isinstance(value, str) else f"got a {type(value).__name__}"
         raise ConfigError(f"{setting} must be 64 hexadecimal characters (32 bytes); {detail}")
     return value
@@ -204,11 +233,21 @@ def _is_utf8_text(value: str) -> bool:
     return True
 
 
+def _is_origin(text: str) -> bool:
+    """scheme://host[:port] and nothing after: an Origin header never carries a path, so a trusted origin
+    written with one (or with a trailing slash) could never match, and the mistake is better caught here."""
+    scheme, sep, host = text.partition("://")
+    return (bool(sep) and scheme[:1].isascii() and scheme[:1].isalpha() and _SCHEME_CHARS.issuperset(scheme)
+            and bool(host) and not any(c in "/?#,*" or c.isspace() for c in host))
+
+
 def _url(setting: str, value: str) -> None:
-    match = re.fullmatch(r"(?i)https?://([^/?#\s]+)(/[^\s]*)?", value)
-    if not match:
+    lowered = value[:8].lower()
+    rest = value[8:] if lowered.startswith("https://") else value[7:] if lowered.startswith("http://") else None
+    host, _, path = (rest or "").partition("/")
+    if not host or any(c in "?#" or c.isspace() for c in host) or any(c.isspace() for c in path):
         raise ConfigError(f"{setting} must be an http:// or https:// URL")
-    if "@" in match.group(1):
+    if "@" in host:
         # user:password@ would put a credential where repr(Config) and logs show it; the client
         # credentials belong in CLIENT_ID and CLIENT_SECRET.
         raise ConfigError(f"{setting} must not carry credentials (user@ or user:password@): use CLIENT_ID and CLIENT_SECRET")

@@ -2,11 +2,9 @@
 in between, because it runs on every API call."""
 from __future__ import annotations
 
-import logging
-
 from . import _core
 from .config import Config
-from .denial_log import log_denial, logger
+from .denial_log import log_denial, set_level
 from .errors import ConfigError
 
 
@@ -40,4 +38,4 @@ class OAuthProxy(_core.Authorizer):
                 # The C messages name the setting (or libcurl) and never carry a credential.
                 raise ConfigError(f"phantom tokens: {exc}") from None
         self.config = config
-        logger.setLevel(getattr(logging, config.log_level))
+        set_level(config.log_level)
