@@ -18,6 +18,7 @@
 typedef struct {
     PyObject_HEAD
     int ready;
+    int configuring; /* __init__ is running: reading the caller's sequences can run Python code */
     cookie_key **keys; /* current key first, then previous keys */
     size_t key_count;
     span *origins; /* owned copies */
@@ -179,8 +180,9 @@ static int Authorizer_init(Authorizer *self, PyObject *args, PyObject *kwargs) {
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOpOpO:Authorizer", keywords, &origins, &prefix, &keys,
                                      &allow_token, &scopes, &simple, &on_deny))
         return -1;
-    if (self->ready) {
-        /* Re-configuring a live authorizer would free keys another thread may be using. */
+    if (self->ready || self->configuring) {
+        /* Re-configuring a live authorizer would free keys another thread may be using; re-entering from
+           Python code run by the sequences below would replace arrays this call is still filling. */
         PyErr_SetString(PyExc_TypeError, "an Authorizer is configured once; make a new one instead");
         return -1;
     }
@@ -188,6 +190,7 @@ static int Authorizer_init(Authorizer *self, PyObject *args, PyObject *kwargs) {
         PyErr_SetString(PyExc_TypeError, "on_deny must be callable");
         return -1;
     }
+    self->configuring = 1;
     if (load_keys(self, keys) < 0 || load_names(self, prefix) < 0 ||
         copy_strings(origins, "trusted origins", 1, &self->origins, &self->origin_count) < 0 ||
         copy_strings(scopes, "required scopes", 0, &self->required_scopes, &self->scope_count) < 0)
@@ -200,10 +203,12 @@ static int Authorizer_init(Authorizer *self, PyObject *args, PyObject *kwargs) {
     self->simple_responses = simple;
     Py_INCREF(on_deny);
     self->on_deny = on_deny;
+    self->configuring = 0;
     self->ready = 1;
     return 0;
 fail:
     release_config(self);
+    self->configuring = 0;
     return -1;
 }
 
@@ -434,6 +439,12 @@ static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyO
     }
     if (cache_size < 0) {
         PyErr_SetString(PyExc_ValueError, "INTROSPECTION_CACHE_SIZE must not be negative");
+        return NULL;
+    }
+    /* The same bounds as Config; they also keep the deadline arithmetic in introspect.c far from overflow. */
+    if (timeout_ms < 1 || timeout_ms > 600000 || cache_ttl < 0 || cache_ttl > 86400) {
+        PyErr_SetString(PyExc_ValueError,
+                        "INTROSPECTION_TIMEOUT_MS must be 1 to 600000 and INTROSPECTION_CACHE_TTL 0 to 86400");
         return NULL;
     }
     phantom_config cfg = {url, client_id, client_secret, timeout_ms, ca_file, cache_ttl, (size_t)cache_size};

@@ -161,12 +161,20 @@ static int read_cookie_list(PyObject *cookies, request *req) {
     return REQUEST_OK;
 }
 
-/* Borrowed item of a dict, NULL when absent (or when `dict` is not a dict); -1 only on a lookup error. */
-static int get_item(PyObject *dict, PyObject *key, PyObject **out) {
+/* An item of a dict, NULL when absent (or when `dict` is not a dict); -1 only on a lookup error. The request
+   keeps a strong reference to it: a later lookup may run Python code (a str subclass key with its own
+   __eq__) that removes the item from the event, and what we read must outlive that. */
+static int get_item(request *req, PyObject *dict, PyObject *key, PyObject **out) {
     *out = NULL;
     if (dict == NULL || !IS_DICT(dict)) return 0;
     *out = PyDict_GetItemWithError(dict, key);
-    if (*out == NULL && PyErr_Occurred()) return -1;
+    if (*out == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (req->held_count == sizeof req->held / sizeof req->held[0]) {
+        PyErr_SetString(PyExc_SystemError, "oauth_proxy: more event lookups than request.held can keep");
+        return -1;
+    }
+    Py_INCREF(*out);
+    req->held[req->held_count++] = *out;
     return 0;
 }
 
@@ -210,21 +218,22 @@ int request_read(PyObject *event, const request_names *names, request *req) {
     req->cookie_capacity = sizeof req->cookie_inline / sizeof req->cookie_inline[0];
     if (!IS_DICT(event)) return REQUEST_BAD;
 
-    /* Every lookup that could run Python code (a str subclass key with its own __eq__) happens first, with
-       strong references kept, before any span is taken. */
+    /* Every lookup that could run Python code happens first, each keeping a strong reference, before any
+       span is taken; nothing after them runs Python code. */
     PyObject *version, *arn, *method = NULL, *headers, *multi = NULL, *cookies = NULL, *context, *http;
-    if (get_item(event, g.s_version, &version) < 0) return REQUEST_PY_ERROR;
+    if (get_item(req, event, g.s_version, &version) < 0) return REQUEST_PY_ERROR;
     if (version != NULL && IS_STR(version) && PyUnicode_Compare(version, g.s_v2) == 0) req->v2 = 1;
     if (PyErr_Occurred()) return REQUEST_PY_ERROR;
-    if (get_item(event, req->v2 ? g.s_route_arn : g.s_method_arn, &arn) < 0 ||
-        get_item(event, g.s_headers, &headers) < 0)
+    if (get_item(req, event, req->v2 ? g.s_route_arn : g.s_method_arn, &arn) < 0 ||
+        get_item(req, event, g.s_headers, &headers) < 0)
         return REQUEST_PY_ERROR;
     if (req->v2) {
-        if (get_item(event, g.s_request_context, &context) < 0 || get_item(context, g.s_http, &http) < 0 ||
-            get_item(http, g.s_method, &method) < 0 || get_item(event, g.s_cookies, &cookies) < 0)
+        if (get_item(req, event, g.s_request_context, &context) < 0 || get_item(req, context, g.s_http, &http) < 0 ||
+            get_item(req, http, g.s_method, &method) < 0 || get_item(req, event, g.s_cookies, &cookies) < 0)
             return REQUEST_PY_ERROR;
     } else {
-        if (get_item(event, g.s_http_method, &method) < 0 || get_item(event, g.s_multi_value_headers, &multi) < 0)
+        if (get_item(req, event, g.s_http_method, &method) < 0 ||
+            get_item(req, event, g.s_multi_value_headers, &multi) < 0)
             return REQUEST_PY_ERROR;
     }
     if (arn != NULL && IS_STR(arn)) {
@@ -247,6 +256,8 @@ int request_read(PyObject *event, const request_names *names, request *req) {
 
 void request_release(request *req) {
     Py_CLEAR(req->arn);
+    for (size_t i = 0; i < req->held_count; i++) Py_DECREF(req->held[i]);
+    req->held_count = 0;
     if (req->cookies != req->cookie_inline) PyMem_Free(req->cookies);
     req->cookies = req->cookie_inline;
     req->cookie_count = 0;

@@ -30,6 +30,8 @@ typedef struct {
 typedef struct {
     int v2;
     PyObject *arn; /* new reference or NULL */
+    PyObject *held[8]; /* strong references to what was looked up in the event (at most 7 lookups) */
+    size_t held_count;
     span method;
     single_header origin, authorization, csrf_header;
     span *cookies; /* each a Cookie header (1.0) or an entry of `cookies` (2.0) */

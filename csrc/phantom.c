@@ -3,6 +3,8 @@
 
 #include "phantom.h"
 
+#include <openssl/crypto.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,6 +117,7 @@ phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t tok
 
     jwt_claims claims;
     if (jwt_claims_parse(*jwt, *jwt_len, &claims) != 0) {
+        OPENSSL_cleanse(*jwt, *jwt_len);
         free(*jwt);
         *jwt = NULL;
         *jwt_len = 0;

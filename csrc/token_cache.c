@@ -1,5 +1,7 @@
 #include "token_cache.h"
 
+#include <openssl/crypto.h>
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -120,7 +122,8 @@ static void remove_entry(token_cache *c, entry *e)
     if (*pp == e)
         *pp = e->hnext;
     lru_unlink(c, e);
-    free(e->jwt);
+    OPENSSL_cleanse(e->jwt, e->jwt_len); /* a credential */
+        free(e->jwt);
     free(e->sub);
     free(e->scope);
     free(e);
@@ -275,6 +278,7 @@ void token_cache_free(token_cache *c)
     entry *e = c->head;
     while (e != NULL) {
         entry *next = e->next;
+        OPENSSL_cleanse(e->jwt, e->jwt_len); /* a credential */
         free(e->jwt);
         free(e->sub);
         free(e->scope);

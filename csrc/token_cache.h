@@ -2,7 +2,9 @@
 #define OAUTH_PROXY_TOKEN_CACHE_H
 
 /* LRU cache of introspection results: SHA-256(opaque token) -> JWT.
- * The opaque token itself is never stored. Thread-safe. Pure C. */
+ * The opaque token itself is never stored. Pure C. The entries are guarded by the cache's own mutex, but
+ * the key is hashed by token_digest, whose one shared context needs the GIL held (as phantom.c does) or a
+ * single-threaded caller (as the fuzz harness is). */
 
 #include <stddef.h>
 

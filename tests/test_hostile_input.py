@@ -210,3 +210,72 @@ def test_the_token_is_never_in_a_denial_log_line(denials):
     assert denials.reasons == ["insufficient_scope", "csrf_mismatch"]
     for secret in (OPAQUE, CSRF, KEY, cookie_header.split("=", 1)[1][:20]):
         assert secret not in text
+
+
+def test_an_event_that_mutates_itself_during_lookup_cannot_pull_values_from_under_us(denials):
+    """A str-subclass key whose __eq__ deletes other items runs during a lookup: what was already looked up
+    must stay alive (a use-after-free before; the sanitizer run of this suite shows it)."""
+    event: dict = {}
+    armed = [False]
+
+    class Mutating(str):
+        def __hash__(self):
+            return hash("httpMethod")
+
+        def __eq__(self, other):
+            if armed[0] and other == "httpMethod" and "methodArn" in event:
+                del event["methodArn"]
+                del event["headers"]
+            return False
+
+        __ne__ = str.__ne__
+
+    # Built at run time so that they are not interned constants kept alive by the code object.
+    event["methodArn"] = "arn:aws:execute-api:eu-west-1:" + str(123456789012) + ":abc123/prod/GET/x"
+    event["headers"] = {f"h{i}": "v" for i in range(50)}
+    event["headers"]["origin"] = "https://www.example" + ".com"
+    event[Mutating("zz")] = 1
+    event["httpMethod"] = "GET"
+    armed[0] = True
+    with pytest.raises(oauth_proxy.Unauthorized):
+        proxy().authorize(event)
+    assert "methodArn" not in event  # the mutation did happen
+    assert denials.reasons == ["at_cookie_missing"]
+
+
+def test_reentering_init_from_the_callers_sequence_is_refused():
+    authorizer = oauth_proxy._core.Authorizer.__new__(oauth_proxy._core.Authorizer)
+    outcome = []
+
+    def reenter():
+        try:
+            authorizer.__init__([ORIGIN], PREFIX, [KEY], False, [], False, print)
+        except TypeError as error:
+            outcome.append(error)
+
+    class Keys:
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            if index >= 3:
+                raise IndexError
+            if index == 1 and not outcome:
+                reenter()
+            return KEY
+
+    authorizer.__init__([ORIGIN], PREFIX, Keys(), False, [], False, print)
+    assert len(outcome) == 1 and "configured once" in str(outcome[0])
+    headers = {"Origin": ORIGIN, "Cookie": cookies(csrf=None)}
+    response = authorizer.authorize(rest_event("GET", headers))  # the outer call finished intact
+    assert response["policyDocument"]["Statement"][0]["Effect"] == "Allow" and "context" in response
+    del authorizer
+
+
+@pytest.mark.parametrize("kwargs", [{"timeout_ms": 0}, {"timeout_ms": 2**62}, {"cache_ttl": -1},
+                                    {"cache_ttl": 10**9}])
+def test_phantom_bounds_are_checked_in_c_too(kwargs):
+    values = dict(url="http://127.0.0.1:9/introspect", client_id="id", client_secret="secret", timeout_ms=1000)
+    values.update(kwargs)
+    with pytest.raises(ValueError):
+        proxy()._enable_phantom(**values)
