@@ -381,8 +381,7 @@ class _Introspector:
                 try:
                     self._conn.request("POST", self._path, body, self._headers)
                     response = self._conn.getresponse()
-                    status, content_type, data = response.status, response.getheader("Content-Type", ""), \
-                        response.read()
+                    status, data = response.status, response.read()
                     if response.will_close:
                         self._conn.close()
                         self._conn = None

@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import random
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -657,8 +656,8 @@ def main(argv=None):
                   f"(other processes on the machine; 2 CPUs)",
                   f"- tree: {tree()}",
                   f"- command: `make bench`, i.e. `{command}` from the repository root after `make build`",
-                  f"- method: see the docstring of benchmarks/run.py; the floor is benchmarks/floor.c "
-                  f"(cc -O2, linked with libcrypto), run between rounds.", "", ""]
+                  "- method: see the docstring of benchmarks/run.py; the floor is benchmarks/floor.c "
+                  "(cc -O2, linked with libcrypto), run between rounds.", "", ""]
         analysis_path = os.path.join(HERE, "ANALYSIS.md")
         footer = []
         if os.path.exists(analysis_path):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import fault_server as fs
 import oauth_proxy
 from oauth_proxy import _core
-from conftest import CSRF, KEY, OLD_KEY, OPAQUE, ORIGIN, PREFIX, cookies, http_event, make_jwt, proxy, rest_event
+from conftest import CSRF, OLD_KEY, OPAQUE, ORIGIN, PREFIX, cookies, http_event, make_jwt, proxy, rest_event
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "200"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import oauth_proxy
-from conftest import (CSRF, KEY, METHOD_ARN, OLD_KEY, OPAQUE, ORIGIN, PREFIX, ROUTE_ARN, cookies, http_event,
+from conftest import (CSRF, KEY, METHOD_ARN, OLD_KEY, OPAQUE, ORIGIN, PREFIX, cookies, http_event,
                       make_jwt, proxy, rest_event, spa_headers)
 
 WILDCARD = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*"

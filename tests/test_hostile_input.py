@@ -269,7 +269,6 @@ def test_reentering_init_from_the_callers_sequence_is_refused():
     headers = {"Origin": ORIGIN, "Cookie": cookies(csrf=None)}
     response = authorizer.authorize(rest_event("GET", headers))  # the outer call finished intact
     assert response["policyDocument"]["Statement"][0]["Effect"] == "Allow" and "context" in response
-    del authorizer
 
 
 @pytest.mark.parametrize("kwargs", [{"timeout_ms": 0}, {"timeout_ms": 2**62}, {"cache_ttl": -1},

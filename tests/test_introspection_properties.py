@@ -18,13 +18,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import oauth_proxy
-from oauth_proxy import _core
 
 import fault_server as fs
 from conftest import KEY, ORIGIN, PREFIX, b64url
 
-if not hasattr(_core.Authorizer, "_enable_phantom"):
-    pytest.skip("phantom token introspection is not in this build", allow_module_level=True)
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "200"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

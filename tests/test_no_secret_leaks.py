@@ -322,10 +322,8 @@ def test_lambda_handler_leaks_nothing(changes):
     assert_no_secret([done.stdout, done.stderr], f"handler output with {sorted(changes)}")
 
 
-PHANTOM = hasattr(oauth_proxy._core.Authorizer, "_enable_phantom")
 
 
-@pytest.mark.skipif(not PHANTOM, reason="phantom token introspection is not in this build")
 def test_introspection_failures_leak_nothing(everything):
     import fault_server as fs
 
@@ -353,7 +351,6 @@ def test_introspection_failures_leak_nothing(everything):
             server.close()
 
 
-@pytest.mark.skipif(not PHANTOM, reason="phantom token introspection is not in this build")
 @pytest.mark.parametrize("overrides", [
     {"introspection_url": f"https://gateway:{CLIENT_SECRET}@login.example/introspect"},
     {"introspection_url": "https://login.example/introspect", "introspection_ca_file": "/nonexistent/ca.pem"},
