@@ -31,6 +31,7 @@ def _logger():
         _pending_level = None
     return logger
 
+
 _MAX_FIELD = 256
 
 
