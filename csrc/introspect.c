@@ -1,6 +1,7 @@
 #include "introspect.h"
 
 #include "ca_bundle.h"
+#include "jwt_claims.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -13,7 +14,6 @@
 
 #include <openssl/crypto.h>
 
-#include "utf8.h"
 
 struct introspector {
     const curl_api *api;
@@ -197,230 +197,6 @@ static int looks_like_jwt(const char *s, size_t n)
         }
     }
     return dots == 2 && seg_len > 0;
-}
-
-/* A small strict JSON reader, just enough to find the top-level "active"
- * member. Depth is bounded so hostile nesting cannot exhaust the stack. */
-typedef struct {
-    const char *p, *end;
-} json_in;
-
-#define JSON_MAX_DEPTH 32
-
-static void json_ws(json_in *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int json_string(json_in *j, const char **start, size_t *len)
-{
-    if (j->p >= j->end || *j->p != '"')
-        return -1;
-    j->p++;
-    const char *s = j->p;
-    while (j->p < j->end) {
-        unsigned char c = (unsigned char)*j->p;
-        if (c == '"') {
-            if (start != NULL)
-                *start = s;
-            if (len != NULL)
-                *len = (size_t)(j->p - s);
-            j->p++;
-            return 0;
-        }
-        if (c < 0x20)
-            return -1;
-        if (c == '\\') {
-            if (j->end - j->p < 2)
-                return -1;
-            char e = j->p[1];
-            if (e == 'u') {
-                if (j->end - j->p < 6)
-                    return -1;
-                for (int k = 2; k < 6; k++) {
-                    char h = j->p[k];
-                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
-                        return -1;
-                }
-                j->p += 6;
-                continue;
-            }
-            if (strchr("\"\\/bfnrt", e) == NULL || e == '\0')
-                return -1;
-            j->p += 2;
-            continue;
-        }
-        j->p++;
-    }
-    return -1;
-}
-
-static int json_literal(json_in *j, const char *word)
-{
-    size_t n = strlen(word);
-    if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
-        return -1;
-    j->p += n;
-    return 0;
-}
-
-static int json_number(json_in *j)
-{
-    const char *s = j->p;
-    if (j->p < j->end && *j->p == '-')
-        j->p++;
-    if (j->p >= j->end)
-        return -1;
-    if (*j->p == '0') {
-        j->p++;
-    } else if (*j->p >= '1' && *j->p <= '9') {
-        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-            j->p++;
-    } else {
-        return -1;
-    }
-    if (j->p < j->end && *j->p == '.') {
-        j->p++;
-        const char *d = j->p;
-        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-            j->p++;
-        if (j->p == d)
-            return -1;
-    }
-    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-        j->p++;
-        if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-            j->p++;
-        const char *d = j->p;
-        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-            j->p++;
-        if (j->p == d)
-            return -1;
-    }
-    return j->p > s ? 0 : -1;
-}
-
-static int json_value(json_in *j, int depth);
-
-static int json_container(json_in *j, int depth, char close, int object)
-{
-    if (depth >= JSON_MAX_DEPTH)
-        return -1;
-    j->p++; /* the opening bracket */
-    json_ws(j);
-    if (j->p < j->end && *j->p == close) {
-        j->p++;
-        return 0;
-    }
-    for (;;) {
-        if (object) {
-            if (json_string(j, NULL, NULL) != 0)
-                return -1;
-            json_ws(j);
-            if (j->p >= j->end || *j->p != ':')
-                return -1;
-            j->p++;
-            json_ws(j);
-        }
-        if (json_value(j, depth + 1) != 0)
-            return -1;
-        json_ws(j);
-        if (j->p >= j->end)
-            return -1;
-        if (*j->p == ',') {
-            j->p++;
-            json_ws(j);
-            continue;
-        }
-        if (*j->p == close) {
-            j->p++;
-            return 0;
-        }
-        return -1;
-    }
-}
-
-static int json_value(json_in *j, int depth)
-{
-    if (j->p >= j->end)
-        return -1;
-    switch (*j->p) {
-    case '"':
-        return json_string(j, NULL, NULL);
-    case '{':
-        return json_container(j, depth, '}', 1);
-    case '[':
-        return json_container(j, depth, ']', 0);
-    case 't':
-        return json_literal(j, "true");
-    case 'f':
-        return json_literal(j, "false");
-    case 'n':
-        return json_literal(j, "null");
-    default:
-        return json_number(j);
-    }
-}
-
-enum { ACTIVE_FALSE, ACTIVE_TRUE, ACTIVE_UNKNOWN };
-
-/* The value of the top-level "active" member of a JSON object: ACTIVE_FALSE
- * only for a well-formed object with exactly one "active": false. */
-static int json_active(const char *s, size_t n)
-{
-    json_in j = {s, s + n};
-    int active = ACTIVE_UNKNOWN, seen = 0;
-    /* JSON text is UTF-8 (RFC 8259 section 8.1); json_string passes other bytes through. */
-    if (!utf8_valid((const unsigned char *)s, n))
-        return ACTIVE_UNKNOWN;
-    json_ws(&j);
-    if (j.p >= j.end || *j.p != '{')
-        return ACTIVE_UNKNOWN;
-    j.p++;
-    json_ws(&j);
-    if (j.p < j.end && *j.p == '}') {
-        j.p++;
-    } else {
-        for (;;) {
-            const char *key;
-            size_t key_len;
-            if (json_string(&j, &key, &key_len) != 0)
-                return ACTIVE_UNKNOWN;
-            json_ws(&j);
-            if (j.p >= j.end || *j.p != ':')
-                return ACTIVE_UNKNOWN;
-            j.p++;
-            json_ws(&j);
-            if (key_len == 6 && memcmp(key, "active", 6) == 0) {
-                if (seen++) /* duplicates are ambiguous: fail */
-                    return ACTIVE_UNKNOWN;
-                if (json_literal(&j, "false") == 0)
-                    active = ACTIVE_FALSE;
-                else if (json_literal(&j, "true") == 0)
-                    active = ACTIVE_TRUE;
-                else if (json_value(&j, 1) != 0)
-                    return ACTIVE_UNKNOWN;
-            } else if (json_value(&j, 1) != 0) {
-                return ACTIVE_UNKNOWN;
-            }
-            json_ws(&j);
-            if (j.p >= j.end)
-                return ACTIVE_UNKNOWN;
-            if (*j.p == ',') {
-                j.p++;
-                json_ws(&j);
-                continue;
-            }
-            if (*j.p == '}') {
-                j.p++;
-                break;
-            }
-            return ACTIVE_UNKNOWN;
-        }
-    }
-    json_ws(&j);
-    return j.p == j.end ? active : ACTIVE_UNKNOWN;
 }
 
 static int is_http_ws(char c)
@@ -773,16 +549,16 @@ static introspect_status classify(introspector *in, long status, char **jwt, siz
         *jwt_len = n;
         return INTROSPECT_JWT;
     }
-    switch (json_active(s, n)) {
-    case ACTIVE_FALSE:
+    /* The same strict JSON reader as for JWT payloads; a duplicated "active" is no answer. */
+    jwt_claims answer;
+    int active = json_claims_parse(s, n, &answer) == 0 ? answer.active : JSON_ACTIVE_UNKNOWN;
+    jwt_claims_clear(&answer);
+    if (active == JSON_ACTIVE_FALSE)
         return INTROSPECT_INACTIVE;
-    case ACTIVE_TRUE:
-        set_detail(detail, detail_size, "HTTP 200 with JSON active:true instead of a JWT");
-        return INTROSPECT_FAILED;
-    default:
-        set_detail(detail, detail_size, "HTTP 200 with neither a JWT nor an introspection response");
-        return INTROSPECT_FAILED;
-    }
+    set_detail(detail, detail_size, active == JSON_ACTIVE_TRUE
+                                        ? "HTTP 200 with JSON active:true instead of a JWT"
+                                        : "HTTP 200 with neither a JWT nor an introspection response");
+    return INTROSPECT_FAILED;
 }
 
 introspect_status introspector_call(introspector *in, const char *token, size_t token_len,

@@ -243,7 +243,7 @@ static int skip_value(json_reader *r, int depth) {
     }
 }
 
-enum member { OTHER, SUB, SCOPE, EXP };
+enum member { OTHER, SUB, SCOPE, EXP, ACTIVE };
 
 static enum member classify_key(const unsigned char *s, const unsigned char *e, int escaped, int *failed) {
     size_t len = (size_t)(e - s);
@@ -261,6 +261,7 @@ static enum member classify_key(const unsigned char *s, const unsigned char *e, 
     if (len == 3 && memcmp(key, "sub", 3) == 0) m = SUB;
     else if (len == 5 && memcmp(key, "scope", 5) == 0) m = SCOPE;
     else if (len == 3 && memcmp(key, "exp", 3) == 0) m = EXP;
+    else if (len == 6 && memcmp(key, "active", 6) == 0) m = ACTIVE;
     free(decoded);
     return m;
 }
@@ -282,6 +283,7 @@ static int read_string_member(json_reader *r, char **slot, size_t *slot_len) {
 }
 
 static int read_payload(json_reader *r, jwt_claims *out) {
+    int active_members = 0;
     skip_blanks(r);
     if (r->p >= r->end || *r->p != '{') return -1;
     r->p++;
@@ -303,6 +305,18 @@ static int read_payload(json_reader *r, jwt_claims *out) {
                 rc = read_string_member(r, &out->sub, &out->sub_len);
             } else if (m == SCOPE) {
                 rc = read_string_member(r, &out->scope, &out->scope_len);
+            } else if (m == ACTIVE) {
+                active_members++;
+                if (read_literal(r, "true") == 0) {
+                    out->active = JSON_ACTIVE_TRUE;
+                    rc = 0;
+                } else if (read_literal(r, "false") == 0) {
+                    out->active = JSON_ACTIVE_FALSE;
+                    rc = 0;
+                } else {
+                    out->active = JSON_ACTIVE_UNKNOWN;
+                    rc = skip_value(r, 1);
+                }
             } else if (m == EXP && r->p < r->end && (*r->p == '-' || is_digit(*r->p))) {
                 rc = read_number(r, &out->exp);
                 out->has_exp = rc == 0;
@@ -316,8 +330,17 @@ static int read_payload(json_reader *r, jwt_claims *out) {
             if (more == 0) break;
         }
     }
+    if (active_members > 1) out->active = JSON_ACTIVE_UNKNOWN;
     skip_blanks(r);
     return r->p == r->end ? 0 : -1;
+}
+
+int json_claims_parse(const char *json, size_t len, jwt_claims *out) {
+    memset(out, 0, sizeof *out);
+    json_reader r = {(const unsigned char *)json, (const unsigned char *)json + len};
+    if (read_payload(&r, out) == 0) return 0;
+    jwt_claims_clear(out);
+    return -1;
 }
 
 int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
@@ -334,12 +357,9 @@ int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
     size_t json_len = 0;
     if (json == NULL) return -1;
     int rc = -1;
-    if (b64url_decode(payload, payload_len, json, &json_len) == 0) {
-        json_reader r = {json, json + json_len};
-        rc = read_payload(&r, out);
-    }
+    if (b64url_decode(payload, payload_len, json, &json_len) == 0)
+        rc = json_claims_parse((const char *)json, json_len, out);
     free(json);
-    if (rc != 0) jwt_claims_clear(out);
     return rc;
 }
 

@@ -46,9 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             char sub[32];
             int sub_len = snprintf(sub, sizeof sub, "sub-%d-%u", id, version);
             /* claims as the JWT parser would give them: sub present on odd versions, scope on every third */
-            jwt_claims claims = {version & 1 ? sub : NULL, version & 1 ? (size_t)sub_len : 0,
-                                 version % 3 == 0 ? "read write" : NULL, version % 3 == 0 ? 10 : 0,
-                                 data[i] & 8 ? 1 : 0, (double)time(NULL) + 86400};
+            jwt_claims claims = {.sub = version & 1 ? sub : NULL, .sub_len = version & 1 ? (size_t)sub_len : 0,
+                                 .scope = version % 3 == 0 ? "read write" : NULL,
+                                 .scope_len = version % 3 == 0 ? 10 : 0, .has_exp = data[i] & 8 ? 1 : 0,
+                                 .exp = (double)time(NULL) + 86400};
             token_cache_put(cache, token, (size_t)token_len, jwt, (size_t)jwt_len, &claims);
             if (at < count) {
                 memmove(model + at, model + at + 1, (count - at - 1) * sizeof *model);
@@ -89,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 CHECK(got == NULL && got_len == 0);
             }
         } else {
-            jwt_claims expired = {NULL, 0, NULL, 0, 1, (double)time(NULL) - 10};
+            jwt_claims expired = {.has_exp = 1, .exp = (double)time(NULL) - 10};
             token_cache_put(cache, token, (size_t)token_len, "h.p.s", 5, &expired);
         }
         CHECK(token_cache_count(cache) == count);

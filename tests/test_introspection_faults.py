@@ -228,3 +228,19 @@ def test_many_threads_against_a_flapping_endpoint_with_a_small_cache():
         assert {"allow", "500"} <= set(outcomes)
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b'{"active":false}', "401"),
+    (b'{"\\u0061ctive":false}', "401"),  # one JSON reader for JWTs and answers: names are decoded
+    (b'{"active":false,"active":false}', "500"),  # a duplicated member is no answer
+    (b'{"active":true,"active":false}', "500"),
+    (b'{"active":"false"}', "500"),
+])
+def test_introspection_answers_are_read_by_the_shared_json_reader(body, expected):
+    server = fs.FaultServer(fs.answer(200, body, "application/json"))
+    try:
+        outcome, _ = timed_call(make_proxy(server.url), "opaque-answer", repr(body))
+        assert outcome == expected
+    finally:
+        server.close()

@@ -4,7 +4,7 @@ a JWT (three base64url segments whose payload is a JSON object) is used; an empt
 hypothesis: JWT-shaped text, JSON objects with `active` of any type, and byte edits of both.
 
 Known, deliberate difference from Python's json module: a duplicated "active" member is ambiguous and
-fails (500), where json.loads would take the last one. Members are matched by their raw name, so generated
+fails (500), where json.loads would take the last one. Members are matched by their decoded name; generated
 names use no escapes."""
 from __future__ import annotations
 
