@@ -109,6 +109,16 @@ class Denials(logging.Handler):
         return [line["reason"] for line in self.lines]
 
 
+@pytest.fixture(autouse=True)
+def keep_log_level():
+    """Every OAuthProxy sets the shared oauth_proxy logger's level (LOG_LEVEL); no test leaves its level
+    to the next one."""
+    logger = logging.getLogger("oauth_proxy")
+    level = logger.level
+    yield
+    logger.setLevel(level)
+
+
 @pytest.fixture
 def denials():
     handler = Denials()

@@ -65,15 +65,6 @@ header_values = (
 headers = st.dictionaries(header_names, header_values, max_size=6) | anything
 
 
-@pytest.fixture(autouse=True, scope="module")
-def keep_log_level():
-    """The proxies made here set the shared oauth_proxy logger's level; other test modules expect theirs."""
-    logger = logging.getLogger("oauth_proxy")
-    level = logger.level
-    yield
-    logger.setLevel(level)
-
-
 def base_events():
     cookie = cookies(JWT)
     return [

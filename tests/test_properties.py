@@ -65,15 +65,6 @@ def denial_reasons():
         logger.setLevel(level)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def keep_log_level():
-    """The proxies made here set the shared oauth_proxy logger's level; other test modules expect theirs."""
-    logger = logging.getLogger("oauth_proxy")
-    level = logger.level
-    yield
-    logger.setLevel(level)
-
-
 # ---- the cookie format -------------------------------------------------------------------------------
 
 
