@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora in fuzz/corpus/ from the Curity interop vectors (../shared/vectors/curity-v1.json
-beside the clone, or the path given as the first argument). The seeds are committed, so CI and the fuzz
+"""Writes the seed corpora in fuzz/corpus/ from the Curity interop vectors (tests/vectors/curity-v1.json,
+or the path given as the first argument). The seeds are committed, so CI and the fuzz
 script need neither this script nor the vectors; run it again when the vectors change."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_VECTORS = HERE.parents[1] / "shared" / "vectors" / "curity-v1.json"
+DEFAULT_VECTORS = HERE.parent / "tests" / "vectors" / "curity-v1.json"
 
 
 def b64url_decode(text: str) -> bytes:

@@ -19,7 +19,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = REPO.parent / "shared" / "vectors" / "curity-v1.json"
+VECTORS = REPO / "tests" / "vectors" / "curity-v1.json"
 
 KEY = "7b99279ab87533d3c238db874a842a91ee26a76027f3c03c317504963d2c9926"
 OLD_KEY = "4e4636356d65563e4c73233847503e3b21436e6f7629724950526f4b5e2e4e50"
