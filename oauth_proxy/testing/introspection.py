@@ -14,6 +14,7 @@ INTROSPECTION_CA_FILE).
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import http.server
 import json
@@ -22,7 +23,7 @@ import socket
 import socketserver
 import ssl
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Counter, Deque, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qs
 
 from .events import make_jwt
@@ -181,18 +182,20 @@ class IntrospectionEndpoint:
       request, whatever its token.
     - `credentials=(client_id, client_secret)`: requests without that HTTP Basic authorization get 401.
     - `requests`, `calls`, `calls_for(token)`, `connections`, `errors` (failed handshakes, hang-ups): what
-      happened, for assertions; `reset()` clears them.
+      happened, for assertions; `reset()` clears them. `history=N` keeps only the last N requests (the
+      counts stay exact): for long runs that measure memory.
     """
 
     path = "/oauth/v2/oauth-introspect"
 
     def __init__(self, tls: Optional[ssl.SSLContext] = None, *,
-                 credentials: Optional[Tuple[str, str]] = None) -> None:
+                 credentials: Optional[Tuple[str, str]] = None, history: Optional[int] = None) -> None:
         self.tls = tls
         self.credentials = credentials
         self.lock = threading.Lock()
         self._closing = threading.Event()  # ends every pending delay at shutdown
-        self.requests: List[IntrospectionRequest] = []
+        self.requests: Deque[IntrospectionRequest] = collections.deque(maxlen=history)
+        self._calls: Counter[Optional[str]] = collections.Counter()
         self.connections = 0
         self.errors = 0
         self.tokens: Dict[str, Reply] = {}
@@ -233,6 +236,7 @@ class IntrospectionEndpoint:
     def _answer(self, request: IntrospectionRequest) -> Reply:
         with self.lock:
             self.requests.append(request)
+            self._calls[request.token] += 1
             reply = self.reply
             registered = self.tokens.get(request.token or "", self.default)
         if reply is not None:
@@ -246,16 +250,17 @@ class IntrospectionEndpoint:
     @property
     def calls(self) -> int:
         with self.lock:
-            return len(self.requests)
+            return sum(self._calls.values())
 
     def calls_for(self, token: str) -> int:
         with self.lock:
-            return sum(1 for request in self.requests if request.token == token)
+            return self._calls[token]
 
     def reset(self) -> None:
         """Forgets the requests and connections seen so far (not the registered tokens)."""
         with self.lock:
             self.requests.clear()
+            self._calls.clear()
             self.connections = 0
             self.errors = 0
 
