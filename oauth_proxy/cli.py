@@ -1,4 +1,4 @@
-"""python -m oauth_proxy: keys, cookies and trial runs of the authorizer, for debugging a deployment.
+"""oauth-proxy (or python -m oauth_proxy): keys, cookies and trial runs of the authorizer, for debugging a deployment.
 
 Keys are read from the environment (ENCRYPTION_KEY, or the variable named by --key-env), never from the
 command line, where other users of the machine could read them; and no key is ever printed except the one
@@ -31,7 +31,7 @@ def _read_argument(value: Optional[str], what: str) -> str:
 def _key_from_env(name: str) -> str:
     key = os.environ.get(name, "").strip()
     if not key:
-        raise SystemExit(f"oauth-proxy: set {name} to the 64-hex encryption key (python -m oauth_proxy keygen makes one)")
+        raise SystemExit(f"oauth-proxy: set {name} to the 64-hex encryption key (oauth-proxy keygen makes one)")
     return key
 
 
@@ -99,7 +99,7 @@ def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[dict]) -> 
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m oauth_proxy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="oauth-proxy", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("keygen", help="print a new random 64-hex encryption key")
     for name, what in (("encrypt", "plaintext"), ("decrypt", "cookie value")):

@@ -21,12 +21,15 @@ import json
 import os
 import socket
 import socketserver
-import ssl
 import threading
 from typing import Any, Callable, Counter, Deque, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qs
 
 from .events import make_jwt
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl  # only a type here: the caller builds the context (and loads _ssl) for HTTPS
 
 __all__ = ["IntrospectionEndpoint", "IntrospectionRequest", "Reply"]
 
@@ -149,6 +152,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    # close() ends every connection and joins its thread: no thread outlives the endpoint (the valgrind run
+    # of tests/outcomes.py counts the state of threads still running at exit as leaked). Daemon threads
+    # all the same, so an endpoint left open never holds up the interpreter's exit.
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
@@ -164,7 +170,20 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         if self.owner.tls is not None:
             # The handshake runs lazily in the handler thread, so one failing client cannot stall accept().
             sock = self.owner.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        with self.owner.lock:
+            self.owner._open.add(sock)
         return sock, address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
+        with self.owner.lock:
+            self.owner._threads = [t for t in self.owner._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.owner.lock:
+            self.owner._open.discard(request)
+        super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Failed TLS handshakes and clients hanging up are expected in tests; they are counted, not printed.
@@ -194,6 +213,8 @@ class IntrospectionEndpoint:
         self.credentials = credentials
         self.lock = threading.Lock()
         self._closing = threading.Event()  # ends every pending delay at shutdown
+        self._open: set = set()  # accepted connections not yet closed: close() ends them
+        self._threads: List[threading.Thread] = []  # one per connection
         self.requests: Deque[IntrospectionRequest] = collections.deque(maxlen=history)
         self._calls: Counter[Optional[str]] = collections.Counter()
         self.connections = 0
@@ -265,10 +286,22 @@ class IntrospectionEndpoint:
             self.errors = 0
 
     def close(self) -> None:
+        """Stops accepting, ends every open connection (kept-alive ones wait in a read) and joins all threads."""
         self._closing.set()
         self._server.shutdown()
+        with self.lock:
+            open_connections = list(self._open)
+        for sock in open_connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self._server.server_close()
         self._thread.join(timeout=5)
+        with self.lock:
+            threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(timeout=5)
 
     def __enter__(self) -> "IntrospectionEndpoint":
         return self
