@@ -31,7 +31,7 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "phantom"))
+sys.path.insert(0, str(ROOT / "tests"))  # tls_ca: the throwaway CA of the tests
 
 import oauth_proxy  # noqa: E402
 from oauth_proxy.testing import IntrospectionEndpoint, Reply, make_jwt  # noqa: E402

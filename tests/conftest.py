@@ -149,3 +149,11 @@ def denials():
     handler = DenialLog().attach()
     yield handler
     handler.detach()
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory):
+    """A throwaway certificate authority and a certificate for 127.0.0.1 (tests/tls_ca.py)."""
+    from tls_ca import TestCA
+
+    return TestCA(tmp_path_factory.mktemp("ca"))

@@ -6,18 +6,12 @@ import pytest
 
 from conftest import CLIENT_ID, CLIENT_SECRET
 from oauth_proxy.testing import IntrospectionEndpoint
-from phantom.tls_ca import TestCA
 
 
 @pytest.fixture
 def server(introspection_endpoint):
     """The plugin's endpoint (HTTP); tests set `server.reply` or register tokens."""
     return introspection_endpoint
-
-
-@pytest.fixture(scope="session")
-def test_ca(tmp_path_factory):
-    return TestCA(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_https_with_ca_file_works(tls_server, test_ca, make_proxy):
 
 def test_ca_file_is_the_only_trust_store(tls_server, tmp_path, make_proxy):
     """A CA file of another authority: the server's chain no longer verifies."""
-    from phantom.tls_ca import TestCA
+    from tls_ca import TestCA
 
     other = TestCA(tmp_path / "other", name="some other CA")
     tls_server.reply = Reply.jwt(a_jwt())
