@@ -62,7 +62,8 @@ def make_jwt(claims: Mapping[str, Any], header: Optional[Mapping[str, Any]] = No
 def _request_id() -> str:
     """A random request id in the UUID form REST APIs use (without loading uuid's C extension)."""
     digits = secrets.token_hex(16)
-    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{digits[16:20]}-{digits[20:]}"
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def _tamper(cookie_value: str) -> str:
