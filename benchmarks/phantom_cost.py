@@ -31,10 +31,10 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "phantom"))
+sys.path.insert(0, str(ROOT / "tests"))  # tls_ca: the throwaway CA of the tests
 
 import oauth_proxy  # noqa: E402
-from introspection_server import IntrospectionServer, Reply, make_jwt  # noqa: E402
+from oauth_proxy.testing import IntrospectionEndpoint, Reply, make_jwt  # noqa: E402
 from tls_ca import TestCA  # noqa: E402
 
 KEY = "00" * 32
@@ -87,8 +87,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ca = TestCA(pathlib.Path(tmp))
         for label, server, ca_file in [
-            ("http", IntrospectionServer(), None),
-            ("https", IntrospectionServer(ca.server_context()), str(ca.ca_file)),
+            ("http", IntrospectionEndpoint(), None),
+            ("https", IntrospectionEndpoint(ca.server_context()), str(ca.ca_file)),
         ]:
             try:
                 print(f"{label} ({n} calls each; handshake-per-call rows use {max(n // 4, 1)})")

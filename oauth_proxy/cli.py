@@ -1,4 +1,4 @@
-"""python -m oauth_proxy: keys, cookies and trial runs of the authorizer, for debugging a deployment.
+"""oauth-proxy (or python -m oauth_proxy): keys, cookies and trial runs of the authorizer, for debugging a deployment.
 
 Keys are read from the environment (ENCRYPTION_KEY, or the variable named by --key-env), never from the
 command line, where other users of the machine could read them; and no key is ever printed except the one
@@ -31,7 +31,7 @@ def _read_argument(value: Optional[str], what: str) -> str:
 def _key_from_env(name: str) -> str:
     key = os.environ.get(name, "").strip()
     if not key:
-        raise SystemExit(f"oauth-proxy: set {name} to the 64-hex encryption key (python -m oauth_proxy keygen makes one)")
+        raise SystemExit(f"oauth-proxy: set {name} to the 64-hex encryption key (oauth-proxy keygen makes one)")
     return key
 
 
@@ -60,8 +60,11 @@ def _authorize(args: argparse.Namespace) -> int:
     from .proxy import OAuthProxy
 
     try:
-        with open(args.event, encoding="utf-8") as stream:
-            event = json.load(stream)
+        if args.event == "-":
+            event = json.load(sys.stdin)
+        else:
+            with open(args.event, encoding="utf-8") as stream:
+                event = json.load(stream)
     except (OSError, ValueError) as error:
         print(f"oauth-proxy: cannot read the event: {error}", file=sys.stderr)
         return 2
@@ -90,6 +93,29 @@ def _authorize(args: argparse.Namespace) -> int:
     return 0
 
 
+_PARTS = ("origin", "csrf-header", "at-cookie", "csrf-cookie")
+
+
+def _event(args: argparse.Namespace) -> int:
+    """An SPA request's event, with cookies encrypted by the key in the environment (as the OAuth Agent would)."""
+    from .testing import SPOIL, SpaSession
+
+    origins = os.environ.get("TRUSTED_WEB_ORIGINS", "").split(",")
+    origin = args.origin or origins[0].strip() or "https://www.example.com"
+    prefix = os.environ.get("COOKIE_NAME_PREFIX", "").strip() or "example"
+    token = _read_argument("-", "token") if args.token == "-" else None
+    try:
+        session = SpaSession(_key_from_env(args.key_env), prefix, origin, token=token)
+    except ValueError as error:
+        print(f"oauth-proxy: {error}", file=sys.stderr)
+        return 2
+    options = {part.replace("-", "_"): None for part in args.drop}
+    options.update({part.replace("-", "_"): SPOIL for part in args.spoil})
+    build = session.http_event if args.http_api else session.rest_event
+    print(json.dumps(build(args.method, args.path, **options), indent=2))
+    return 0
+
+
 def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[dict]) -> int:
     reason = catcher.records[-1].get("reason") if catcher.records else "unknown"
     print(f"{status} {reason}")
@@ -99,7 +125,7 @@ def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[dict]) -> 
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m oauth_proxy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="oauth-proxy", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("keygen", help="print a new random 64-hex encryption key")
     for name, what in (("encrypt", "plaintext"), ("decrypt", "cookie value")):
@@ -107,8 +133,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         sub.add_argument("value", nargs="?", help=f"the {what}; '-' or nothing reads standard input")
         sub.add_argument("--key-env", default="ENCRYPTION_KEY", help="environment variable holding the key")
     sub = commands.add_parser("authorize", help="run the authorizer configured from the environment on an event")
-    sub.add_argument("event", help="a JSON file holding an API Gateway authorizer event")
+    sub.add_argument("event", help="a JSON file holding an API Gateway authorizer event; '-' reads standard input")
     sub.add_argument("--show-token", action="store_true", help="print the token in an allow response")
+    sub = commands.add_parser("event", help="print the API Gateway event of an SPA request, with cookies encrypted "
+                                             "with the key in $ENCRYPTION_KEY (input for authorize)")
+    sub.add_argument("method", nargs="?", default="GET")
+    sub.add_argument("path", nargs="?", default="/orders")
+    sub.add_argument("--http-api", action="store_true", help="payload 2.0 (HTTP API) instead of 1.0 (REST API)")
+    sub.add_argument("--token", help="'-' reads the access token from standard input (default: an unsigned "
+                                     "test JWT)")
+    sub.add_argument("--origin", help="the Origin header (default: the first of $TRUSTED_WEB_ORIGINS)")
+    sub.add_argument("--drop", action="append", default=[], choices=_PARTS, help="leave this part out")
+    sub.add_argument("--spoil", action="append", default=[], choices=_PARTS, help="send this part, but wrong")
+    sub.add_argument("--key-env", default="ENCRYPTION_KEY", help="environment variable holding the key")
     commands.add_parser("demo", help="a local authorization demo with a throwaway key")
     args = parser.parse_args(argv)
 
@@ -134,6 +171,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     if args.command == "authorize":
         return _authorize(args)
+    if args.command == "event":
+        return _event(args)
     from .demo import run_demo
 
     return run_demo()

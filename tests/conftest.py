@@ -1,4 +1,8 @@
-"""Shared fixtures: keys, cookies and API Gateway events of both payload versions."""
+"""Shared fixtures: keys, cookies and API Gateway events of both payload versions.
+
+The events come from oauth_proxy.testing (the public test helpers, whose pytest plugin is loaded too); the
+functions here keep the short forms the suite was written with: fixed keys and values, and raw headers
+dropped into an otherwise complete event, for tests that craft hostile or unusual headers."""
 from __future__ import annotations
 
 import json
@@ -11,6 +15,8 @@ import pytest
 from hypothesis import settings
 
 import oauth_proxy
+from oauth_proxy.testing import DenialLog, SpaSession
+from oauth_proxy.testing import make_jwt as _make_jwt
 
 # CI decides whether a submission lands: there the property tests run a fixed set of examples, so a green
 # run stays green. Developers' runs keep exploring new ones (and the long runs of HARDENING.md).
@@ -28,7 +34,13 @@ PREFIX = "example"
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/orders/1"
 ROUTE_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/POST/orders"
 OPAQUE = "42665300-efe8-419d-be52-07b53e208f46"
+CLIENT_ID = "api-gateway-client"
+CLIENT_SECRET = "Pr0xy-S3cret!value"
 CSRF = "pQguFsD6hFjnyYjaeC5KyijcWS6AvkJHiUmY7dLUsuTKsLAITLiJHVqsCdQpaGYO"
+
+
+# The browser of the fixed-value tests: KEY, PREFIX, ORIGIN, the OPAQUE token and the CSRF value.
+SESSION = SpaSession(KEY, PREFIX, ORIGIN, token=OPAQUE, csrf=CSRF)
 
 
 def b64url(data: bytes) -> str:
@@ -38,8 +50,13 @@ def b64url(data: bytes) -> str:
 
 
 def make_jwt(claims: dict, header: Optional[dict] = None) -> str:
-    head = header or {"alg": "RS256", "kid": "test"}
-    return f"{b64url(json.dumps(head).encode())}.{b64url(json.dumps(claims).encode())}.c2lnbmF0dXJl"
+    return _make_jwt(claims, header or {"alg": "RS256", "kid": "test"})
+
+
+@pytest.fixture(scope="session")
+def oauth_proxy_key() -> str:
+    """The plugin's fixtures (spa_session, oauth_proxy_factory...) use the suite's fixed key."""
+    return KEY
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +84,10 @@ def cookies(token: str = OPAQUE, csrf: Optional[str] = CSRF, key: str = KEY) -> 
 
 def rest_event(method: str = "GET", headers: Optional[dict] = None, multi: Optional[dict] = None,
                arn: Optional[str] = METHOD_ARN) -> dict:
-    event = {"type": "REQUEST", "httpMethod": method, "path": "/orders/1", "headers": headers,
-             "multiValueHeaders": multi}
+    """A payload 1.0 event for /orders/1 whose headers are exactly `headers` and `multi` (None included)."""
+    event = SESSION.rest_event(method, "/orders/1")
+    event.update(headers=headers, multiValueHeaders=multi)
+    del event["methodArn"]
     if arn is not None:
         event["methodArn"] = arn
     return event
@@ -76,11 +95,32 @@ def rest_event(method: str = "GET", headers: Optional[dict] = None, multi: Optio
 
 def http_event(method: str = "POST", headers: Optional[dict] = None, cookie_list: Optional[list] = None,
                arn: Optional[str] = ROUTE_ARN) -> dict:
-    event = {"version": "2.0", "type": "REQUEST", "rawPath": "/orders", "headers": headers,
-             "cookies": cookie_list, "requestContext": {"http": {"method": method, "path": "/orders"}}}
+    """A payload 2.0 event for /orders whose headers and cookies are exactly `headers` and `cookie_list`."""
+    event = SESSION.http_event(method, "/orders")
+    event.update(headers=headers, cookies=cookie_list)
+    del event["routeArn"]
     if arn is not None:
         event["routeArn"] = arn
     return event
+
+
+def bearer_event(token: str) -> dict:
+    """A REST API (payload 1.0) GET carrying `token` as a bearer token, and neither origin nor cookies."""
+    return SESSION.rest_event("GET", "/orders", origin=None, at_cookie=None, csrf_cookie=None, bearer=token)
+
+
+def cookie_event(token: str) -> dict:
+    """A browser's GET: the token inside the encrypted -at cookie (and no CSRF cookie)."""
+    return SESSION.rest_event("GET", "/orders", token=token, csrf_cookie=None)
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening (for 'connection refused')."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def spa_headers(method: str = "GET", token: str = OPAQUE, **extra) -> dict:
@@ -91,22 +131,7 @@ def spa_headers(method: str = "GET", token: str = OPAQUE, **extra) -> dict:
     return headers
 
 
-class Denials(logging.Handler):
-    """Collects the JSON denial lines of the oauth_proxy logger."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list = []
-        self.raw: list = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        self.raw.append(message)
-        self.lines.append(json.loads(message))
-
-    @property
-    def reasons(self) -> list:
-        return [line["reason"] for line in self.lines]
+Denials = DenialLog
 
 
 @pytest.fixture(autouse=True)
@@ -121,8 +146,14 @@ def keep_log_level():
 
 @pytest.fixture
 def denials():
-    handler = Denials()
-    logger = logging.getLogger("oauth_proxy")
-    logger.addHandler(handler)
+    handler = DenialLog().attach()
     yield handler
-    logger.removeHandler(handler)
+    handler.detach()
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory):
+    """A throwaway certificate authority and a certificate for 127.0.0.1 (tests/tls_ca.py)."""
+    from tls_ca import TestCA
+
+    return TestCA(tmp_path_factory.mktemp("ca"))

@@ -1,7 +1,9 @@
 """A deliberately bad introspection endpoint on 127.0.0.1 for the fault runs (tests/test_introspection_faults.py).
 
-Raw sockets rather than http.server, so it can also misbehave below HTTP: stall, trickle, reset, send
-garbage or an endless body. Every connection reads one request, counts it, then acts out `behaviour`
+The test-only counterpart of oauth_proxy.testing.IntrospectionEndpoint (which answers in HTTP: active,
+inactive, slow, failing, garbage bodies): raw sockets, so it can also misbehave below HTTP: stall,
+trickle, reset, send random bytes, malformed headers or an endless body. Those hardening cases test the
+HTTP client inside the authorizer, not a user's set-up, so they stay out of the public API. Every connection reads one request, counts it, then acts out `behaviour`
 (a function of the socket) and closes. `close()` wakes every sleeping or stalled connection."""
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import oauth_proxy  # noqa: E402
 from oauth_proxy import _core  # noqa: E402
-from conftest import (CSRF, KEY, OLD_KEY, ORIGIN, PREFIX, config, cookies, http_event, make_jwt,  # noqa: E402
-                      rest_event)
+from conftest import (CSRF, KEY, OLD_KEY, ORIGIN, PREFIX, bearer_event, config, cookies, http_event,  # noqa: E402
+                      make_jwt, rest_event)
 
 JWT = make_jwt({"sub": "leak-user", "scope": "read write", "exp": 4102444800})
 
@@ -119,33 +119,35 @@ def build() -> Dict[str, Callable[[], None]]:
     return cases
 
 
-# Loopback introspection endpoints of the phantom cases; close_servers() stops them.
+# The loopback introspection endpoint of the phantom cases (oauth_proxy.testing); close_servers() stops it.
 SERVERS: list = []
 # Phantom cases that go over the network on every call run this fraction of the calls in the RSS checks.
 NETWORK_SHARE = 10
 
 
 def _phantom_cases(allowed, unauthorized, raises) -> Dict[str, Callable[[], None]]:
-    import fault_server as fs
+    from oauth_proxy.testing import IntrospectionEndpoint
 
-    good = fs.FaultServer(fs.answer(200, JWT.encode()))
-    inactive = fs.FaultServer(fs.answer(204, b""))
-    failing = fs.FaultServer(fs.answer(503, b"busy", "text/plain"))
-    SERVERS.extend([good, inactive, failing])
+    endpoint = IntrospectionEndpoint(history=0)  # counts only: the RSS checks measure this process
+    SERVERS.append(endpoint)
+    endpoint.issue("opaque-leak-check", jwt=JWT)
+    endpoint.inactive("opaque-inactive")
+    endpoint.fail("opaque-failing", 503)
 
-    def phantom(server, **overrides):
-        return _proxy(allow_token=True, use_phantom_token=True, introspection_url=server.url, client_id="leak-check",
+    def phantom(**overrides):
+        return _proxy(allow_token=True, use_phantom_token=True, introspection_url=endpoint.url, client_id="leak-check",
                       client_secret="leak-check-secret", introspection_timeout_ms=5000, **overrides)
 
-    failing_proxy = phantom(failing)
-    bearer = rest_event(headers={"Authorization": "Bearer opaque-leak-check"})
+    failing_proxy = phantom()
+    failing = bearer_event("opaque-failing")
     cookie = rest_event(headers={"Origin": ORIGIN, "Cookie": cookies("opaque-leak-check")})
     return {
-        "phantom_cached_allow": allowed(phantom(good), cookie, "leak-user"),
-        "phantom_network_allow": allowed(phantom(good, introspection_cache_ttl=0), bearer, "leak-user"),
-        "phantom_network_token_inactive": unauthorized(phantom(inactive), bearer),
+        "phantom_cached_allow": allowed(phantom(), cookie, "leak-user"),
+        "phantom_network_allow": allowed(phantom(introspection_cache_ttl=0), bearer_event("opaque-leak-check"),
+                                         "leak-user"),
+        "phantom_network_token_inactive": unauthorized(phantom(), bearer_event("opaque-inactive")),
         "phantom_network_introspection_failed": raises(oauth_proxy.IntrospectionError,
-                                                       lambda: failing_proxy.authorize(bearer)),
+                                                       lambda: failing_proxy.authorize(failing)),
     }
 
 

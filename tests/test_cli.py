@@ -1,4 +1,4 @@
-"""python -m oauth_proxy: keygen, encrypt, decrypt, authorize and the demo."""
+"""The command line (oauth-proxy, python -m oauth_proxy): keygen, encrypt, decrypt, event, authorize and the demo."""
 from __future__ import annotations
 
 import json
@@ -84,3 +84,32 @@ def test_demo_runs_and_shows_each_outcome():
     for expected in ("allow", "403", "401", "csrf_header_missing", "untrusted_origin", "at_cookie_missing",
                      "at_decrypt_failed"):
         assert expected in done.stdout
+
+
+def test_event_then_authorize(tmp_path):
+    """`event` writes what `authorize` reads: the README's command-line walk-through."""
+    env = {"ENCRYPTION_KEY": KEY, "TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX}
+    event_file = tmp_path / "event.json"
+    cases = [
+        ([], "allow"),
+        (["--http-api"], "allow"),
+        (["--drop", "csrf-header"], "403 csrf_header_missing"),
+        (["--http-api", "--spoil", "csrf-header"], "403 csrf_mismatch"),
+        (["--spoil", "origin"], "403 untrusted_origin"),
+        (["--drop", "at-cookie"], "401 at_cookie_missing"),
+        (["--spoil", "at-cookie"], "401 at_decrypt_failed"),
+    ]
+    for options, expected in cases:
+        made = cli("event", "POST", "/orders/1", *options, env_changes=env)
+        assert made.returncode == 0, made.stderr
+        event_file.write_text(made.stdout)
+        done = cli("authorize", str(event_file), env_changes=env)
+        assert done.stdout.splitlines()[0] == expected, (options, done.stdout, done.stderr)
+    made = cli("event", "GET", "/orders", "--token", "-", stdin="opaque-42\n", env_changes=env)
+    event = json.loads(made.stdout)
+    assert event["httpMethod"] == "GET" and "x-example-csrf" not in event["headers"]
+    assert oauth_proxy.decrypt_cookie(event["headers"]["Cookie"].split(";")[0].split("=", 1)[1], KEY) == "opaque-42"
+    missing = cli("event", env_changes={"ENCRYPTION_KEY": ""})
+    assert missing.returncode != 0 and "ENCRYPTION_KEY" in missing.stderr and "Traceback" not in missing.stderr
+    bad = cli("event", env_changes={"ENCRYPTION_KEY": "abc"})
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -189,7 +189,7 @@ def test_env_template_lists_every_contract_variable():
     # The example key must not be usable as a key: the authorizer refuses it.
     (key,) = re.findall(r"^ENCRYPTION_KEY=(.*)$", text, re.M)
     assert not re.fullmatch(r"[0-9a-fA-F]{64}", key)
-    assert "python -m oauth_proxy keygen" in text
+    assert ".venv/bin/oauth-proxy keygen" in text  # the installed command: works from the repository root
 
 
 def test_deploy_variables_are_the_configuration_variables():

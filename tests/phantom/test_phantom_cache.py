@@ -7,8 +7,8 @@ import time
 import pytest
 
 import oauth_proxy
-from introspection_server import Reply, json_reply, jwt_reply, make_jwt
-from phantom_support import bearer_event
+from oauth_proxy.testing import Reply, make_jwt
+from conftest import bearer_event
 
 
 def jwt_for(sub, exp=None):
@@ -18,7 +18,7 @@ def jwt_for(sub, exp=None):
 def by_token(req):
     """Answers with a JWT whose sub is the token that was sent."""
     token = req.body.decode().split("=", 1)[1]
-    return jwt_reply(jwt_for(token))
+    return Reply.jwt(jwt_for(token))
 
 
 def principal(proxy, token):
@@ -54,14 +54,14 @@ def test_ttl_zero_disables_the_cache(server, make_proxy):
 
 def test_entry_expires_at_the_jwt_exp(server, make_proxy):
     exp = int(time.time()) + 2
-    server.reply = jwt_reply(jwt_for("alice", exp))
+    server.reply = Reply.jwt(jwt_for("alice", exp))
     proxy = make_proxy(server.url, introspection_cache_ttl=300)
     principal(proxy, "tok-a")
     principal(proxy, "tok-a")
     assert server.calls == 1
     while time.time() < exp + 0.2:  # past exp, far inside the TTL
         time.sleep(0.1)
-    server.reply = jwt_reply(jwt_for("alice"))
+    server.reply = Reply.jwt(jwt_for("alice"))
     principal(proxy, "tok-a")
     assert server.calls == 2
 
@@ -78,7 +78,7 @@ def test_entry_expires_after_the_ttl(server, make_proxy):
 
 
 def test_an_already_expired_jwt_is_not_cached(server, make_proxy):
-    server.reply = jwt_reply(jwt_for("alice", int(time.time()) - 10))
+    server.reply = Reply.jwt(jwt_for("alice", int(time.time()) - 10))
     proxy = make_proxy(server.url)
     principal(proxy, "tok-a")
     principal(proxy, "tok-a")
@@ -112,7 +112,7 @@ def test_cache_size_zero_keeps_nothing(server, make_proxy):
     "reply, error",
     [
         (Reply(204), oauth_proxy.Unauthorized),
-        (json_reply({"active": False}), oauth_proxy.Unauthorized),
+        (Reply.json({"active": False}), oauth_proxy.Unauthorized),
         (Reply(500), oauth_proxy.IntrospectionError),
         (Reply(abort=True), oauth_proxy.IntrospectionError),
     ],

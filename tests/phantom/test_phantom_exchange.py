@@ -10,8 +10,8 @@ import urllib.parse
 import pytest
 
 import oauth_proxy
-from introspection_server import Reply, json_reply, jwt_reply, make_jwt, free_port
-from phantom_support import CLIENT_ID, CLIENT_SECRET, bearer_event, cookie_event
+from oauth_proxy.testing import Reply, make_jwt
+from conftest import CLIENT_ID, CLIENT_SECRET, SESSION, bearer_event, cookie_event, free_port
 
 OPAQUE = "_0XBPWQQ_2e7c9b6a-4f1d-4c8e-9a1b-opaque"
 
@@ -23,7 +23,7 @@ def a_jwt(sub="alice", scope="read write", ttl=600, **extra):
 
 def test_jwt_replaces_the_token(server, make_proxy):
     jwt = a_jwt()
-    server.reply = jwt_reply(jwt)
+    server.reply = Reply.jwt(jwt)
     result = make_proxy(server.url).authorize(bearer_event(OPAQUE))
     assert result["context"]["token"] == f"Bearer {jwt}"
     assert result["principalId"] == "alice"
@@ -37,7 +37,7 @@ def test_jwt_replaces_the_token(server, make_proxy):
     ids=["bearer", "cookie"],
 )
 def test_request_is_rfc7662_asking_for_a_jwt(server, make_proxy, token, event):
-    server.reply = jwt_reply(a_jwt())
+    server.reply = Reply.jwt(a_jwt())
     make_proxy(server.url).authorize(event(token))
     (req,) = server.requests
     assert req.method == "POST"
@@ -54,7 +54,7 @@ def test_request_is_rfc7662_asking_for_a_jwt(server, make_proxy, token, event):
 
 def test_cookie_token_is_exchanged(server, make_proxy):
     jwt = a_jwt(sub="bob")
-    server.reply = jwt_reply(jwt)
+    server.reply = Reply.jwt(jwt)
     result = make_proxy(server.url).authorize(cookie_event(OPAQUE))
     assert result["context"]["token"] == f"Bearer {jwt}"
     assert result["principalId"] == "bob"
@@ -65,7 +65,7 @@ def test_credentials_are_form_urlencoded_before_basic(server, make_proxy):
     """RFC 6749 2.3.1: a ':' inside the client id must not split the Basic pair."""
     client_id = "client:id with space/é"
     secret = "p@ss:w/rd+&=%?#~*"
-    server.reply = jwt_reply(a_jwt())
+    server.reply = Reply.jwt(a_jwt())
     make_proxy(server.url, client_id=client_id, client_secret=secret).authorize(bearer_event(OPAQUE))
     value = server.requests[0].headers["authorization"].split(" ", 1)[1]
     pair = base64.b64decode(value, validate=True).decode("ascii")
@@ -84,10 +84,10 @@ def test_jwt_body_with_trailing_newline(server, make_proxy):
 
 
 def test_required_scopes_use_the_jwt(server, make_proxy):
-    server.reply = jwt_reply(a_jwt(scope="read orders:write"))
+    server.reply = Reply.jwt(a_jwt(scope="read orders:write"))
     proxy = make_proxy(server.url, required_scopes=["orders:write"])
     assert proxy.authorize(bearer_event(OPAQUE))["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    server.reply = jwt_reply(a_jwt(scope="read"))
+    server.reply = Reply.jwt(a_jwt(scope="read"))
     denied = make_proxy(server.url, required_scopes=["orders:write"]).authorize(bearer_event("other"))
     assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert denied["principalId"] == "anonymous"
@@ -99,8 +99,8 @@ def test_required_scopes_use_the_jwt(server, make_proxy):
         Reply(204),
         Reply(200),
         Reply(200, b"  \r\n"),
-        json_reply({"active": False}),
-        json_reply({"active": False, "client_id": "x", "nested": [1, {"a": None}], "n": -1.5e3}),
+        Reply.json({"active": False}),
+        Reply.json({"active": False, "client_id": "x", "nested": [1, {"a": None}], "n": -1.5e3}),
     ],
     ids=["204", "empty-200", "blank-200", "active-false", "active-false-more"],
 )
@@ -114,10 +114,10 @@ def test_inactive_token_is_401(server, make_proxy, reply):
 @pytest.mark.parametrize(
     "reply",
     [
-        json_reply({"active": True, "sub": "alice"}),
-        json_reply({"active": "false"}),
-        json_reply({"active": False}, status=500),
-        json_reply({"active": False}, status=201),
+        Reply.json({"active": True, "sub": "alice"}),
+        Reply.json({"active": "false"}),
+        Reply.json({"active": False}, status=500),
+        Reply.json({"active": False}, status=201),
         Reply(200, b'{"active": false, "active": true}'),
         Reply(200, b'{"active": false'),
         Reply(200, b"not a jwt"),
@@ -166,7 +166,7 @@ def test_refused_connection_is_introspection_error(make_proxy):
 def test_redirect_is_not_followed(server, make_proxy):
     def reply(req):
         if req.path == "/elsewhere":
-            return jwt_reply(a_jwt())
+            return Reply.jwt(a_jwt())
         return Reply(302, headers={"Location": server.base_url + "/elsewhere"})
 
     server.reply = reply
@@ -198,7 +198,7 @@ def test_proxy_recovers_after_failures(server, make_proxy):
         with pytest.raises(oauth_proxy.IntrospectionError):
             proxy.authorize(bearer_event(OPAQUE))
     jwt = a_jwt()
-    server.reply = jwt_reply(jwt)
+    server.reply = Reply.jwt(jwt)
     assert proxy.authorize(bearer_event(OPAQUE))["context"]["token"] == f"Bearer {jwt}"
 
 
@@ -206,7 +206,7 @@ def test_proxy_recovers_after_failures(server, make_proxy):
     "reply, error, reason, status",
     [
         (Reply(204), oauth_proxy.Unauthorized, "token_inactive", 401),
-        (json_reply({"active": False}), oauth_proxy.Unauthorized, "token_inactive", 401),
+        (Reply.json({"active": False}), oauth_proxy.Unauthorized, "token_inactive", 401),
         (Reply(500), oauth_proxy.IntrospectionError, "introspection_failed", 500),
         (Reply(abort=True), oauth_proxy.IntrospectionError, "introspection_failed", 500),
     ],
@@ -228,10 +228,10 @@ def test_introspection_error_message_says_what_failed(server, make_proxy):
 
 
 def test_configured_from_the_environment(server):
-    from phantom_support import KEY, ORIGIN, PREFIX
+    from conftest import KEY, ORIGIN, PREFIX
 
     jwt = a_jwt(sub="env")
-    server.reply = jwt_reply(jwt)
+    server.reply = Reply.jwt(jwt)
     env = {
         "TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX, "ENCRYPTION_KEY": KEY,
         "ALLOW_TOKEN": "true", "USE_PHANTOM_TOKEN": "TRUE", "INTROSPECTION_URL": f" {server.url} ",
@@ -246,18 +246,9 @@ def test_configured_from_the_environment(server):
 
 @pytest.mark.parametrize("response_format", ["simple", "iam"])
 def test_http_api_payload_2_gets_the_jwt(server, make_proxy, response_format):
-    from phantom_support import KEY, ORIGIN, PREFIX
-
     jwt = a_jwt(sub="carol")
-    server.reply = jwt_reply(jwt)
-    event = {
-        "version": "2.0",
-        "type": "REQUEST",
-        "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/GET/orders",
-        "headers": {"origin": ORIGIN},
-        "cookies": [f"{PREFIX}-at={oauth_proxy.encrypt_cookie(OPAQUE, KEY)}"],
-        "requestContext": {"http": {"method": "GET"}},
-    }
+    server.reply = Reply.jwt(jwt)
+    event = SESSION.http_event("GET", "/orders", token=OPAQUE, csrf_cookie=None)
     result = make_proxy(server.url, http_api_response_format=response_format).authorize(event)
     assert result["context"]["token"] == f"Bearer {jwt}"
     if response_format == "simple":

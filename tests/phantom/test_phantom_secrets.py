@@ -8,8 +8,8 @@ import time
 import pytest
 
 import oauth_proxy
-from introspection_server import Reply, free_port, json_reply, jwt_reply, make_jwt
-from phantom_support import bearer_event, cookie_event
+from oauth_proxy.testing import Reply, make_jwt
+from conftest import bearer_event, cookie_event, free_port
 
 TOKEN = "OpaqueTokenValue-7f3c2a91"
 CLIENT_ID = "ClientIdValue-a83b"
@@ -20,16 +20,16 @@ JWT = make_jwt({"sub": "alice", "scope": "read", "exp": int(time.time()) + 600, 
 SECRETS = [TOKEN, CLIENT_ID, SECRET, BODY_MARKER, "JwtMarker-41aa", JWT.split(".")[1]]
 
 SCENARIOS = {
-    "jwt": jwt_reply(JWT),
+    "jwt": Reply.jwt(JWT),
     "204": Reply(204),
-    "active-false": json_reply({"active": False, "note": BODY_MARKER}),
-    "active-true": json_reply({"active": True, "sub": BODY_MARKER}),
+    "active-false": Reply.json({"active": False, "note": BODY_MARKER}),
+    "active-true": Reply.json({"active": True, "sub": BODY_MARKER}),
     "500": Reply(500, f"error {BODY_MARKER} {TOKEN}".encode()),
     "text-200": Reply(200, f"{BODY_MARKER} {TOKEN}".encode()),
     "oversized": Reply(200, (BODY_MARKER * 5000).encode()),
     "redirect": Reply(302, headers={"Location": f"http://127.0.0.1:1/{BODY_MARKER}"}),
     "abort": Reply(abort=True),
-    "insufficient-scope": jwt_reply(JWT),
+    "insufficient-scope": Reply.jwt(JWT),
 }
 
 

@@ -13,15 +13,15 @@ import time
 import pytest
 
 import oauth_proxy
-from introspection_server import Reply, jwt_reply, make_jwt
-from phantom_support import bearer_event
+from oauth_proxy.testing import Reply, make_jwt
+from conftest import bearer_event
 
 def a_jwt(sub="alice"):
     return make_jwt({"sub": sub, "exp": int(time.time()) + 600})
 
 
 def test_https_untrusted_certificate_fails(tls_server, make_proxy):
-    tls_server.reply = jwt_reply(a_jwt())
+    tls_server.reply = Reply.jwt(a_jwt())
     with pytest.raises(oauth_proxy.IntrospectionError):
         make_proxy(tls_server.url).authorize(bearer_event("tok"))
     assert tls_server.calls == 0  # the token never reached an unverified peer
@@ -29,7 +29,7 @@ def test_https_untrusted_certificate_fails(tls_server, make_proxy):
 
 def test_https_with_ca_file_works(tls_server, test_ca, make_proxy):
     jwt = a_jwt()
-    tls_server.reply = jwt_reply(jwt)
+    tls_server.reply = Reply.jwt(jwt)
     proxy = make_proxy(tls_server.url, introspection_ca_file=str(test_ca.ca_file))
     assert proxy.authorize(bearer_event("tok"))["context"]["token"] == f"Bearer {jwt}"
     assert tls_server.calls == 1
@@ -40,7 +40,7 @@ def test_ca_file_is_the_only_trust_store(tls_server, tmp_path, make_proxy):
     from tls_ca import TestCA
 
     other = TestCA(tmp_path / "other", name="some other CA")
-    tls_server.reply = jwt_reply(a_jwt())
+    tls_server.reply = Reply.jwt(a_jwt())
     with pytest.raises(oauth_proxy.IntrospectionError):
         make_proxy(tls_server.url, introspection_ca_file=str(other.ca_file)).authorize(bearer_event("tok"))
     assert tls_server.calls == 0
@@ -48,11 +48,11 @@ def test_ca_file_is_the_only_trust_store(tls_server, tmp_path, make_proxy):
 
 def test_https_host_name_is_verified(test_ca, make_proxy):
     """A chain from the trusted CA, but issued to another name: refused."""
-    from introspection_server import IntrospectionServer
+    from oauth_proxy.testing import IntrospectionEndpoint
 
-    wrong = IntrospectionServer(test_ca.server_context(wrong_name=True))
+    wrong = IntrospectionEndpoint(test_ca.server_context(wrong_name=True))
     try:
-        wrong.reply = jwt_reply(a_jwt())
+        wrong.reply = Reply.jwt(a_jwt())
         with pytest.raises(oauth_proxy.IntrospectionError):
             make_proxy(wrong.url, introspection_ca_file=str(test_ca.ca_file)).authorize(bearer_event("tok"))
         assert wrong.calls == 0
@@ -66,7 +66,7 @@ def test_unreadable_ca_file_is_a_config_error(tmp_path, make_proxy):
 
 
 def test_sequential_misses_reuse_one_connection(server, make_proxy):
-    server.reply = jwt_reply(a_jwt())
+    server.reply = Reply.jwt(a_jwt())
     proxy = make_proxy(server.url, introspection_cache_ttl=0)
     for i in range(100):
         proxy.authorize(bearer_event(f"tok-{i}"))
@@ -75,7 +75,7 @@ def test_sequential_misses_reuse_one_connection(server, make_proxy):
 
 
 def test_https_connection_is_reused(tls_server, test_ca, make_proxy):
-    tls_server.reply = jwt_reply(a_jwt())
+    tls_server.reply = Reply.jwt(a_jwt())
     proxy = make_proxy(tls_server.url, introspection_ca_file=str(test_ca.ca_file), introspection_cache_ttl=0)
     for i in range(20):
         proxy.authorize(bearer_event(f"tok-{i}"))
@@ -94,7 +94,7 @@ def test_connection_close_from_server_is_handled(server, make_proxy):
 def test_eight_threads_hammering_one_proxy(server, make_proxy):
     def by_token(req):
         token = req.body.decode().split("=", 1)[1]
-        return jwt_reply(make_jwt({"sub": token, "exp": int(time.time()) + 600}))
+        return Reply.jwt(make_jwt({"sub": token, "exp": int(time.time()) + 600}))
 
     server.reply = by_token
     proxy = make_proxy(server.url, introspection_cache_size=16)

@@ -1,0 +1,97 @@
+"""decide(): what API Gateway would make of the authorizer's answer to one event, with the denial's reason.
+
+The authorizer answers in three ways: a response (allow, or a 403 Deny policy / `isAuthorized: false`), the
+exception Unauthorized (API Gateway answers 401) or IntrospectionError (500). The reason of a denial is only
+in its log line (the `oauth_proxy` logger), so decide() listens to that logger while the call runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from ..errors import IntrospectionError, Unauthorized
+
+__all__ = ["Decision", "DenialLog", "decide"]
+
+
+class DenialLog(logging.Handler):
+    """Collects the JSON denial lines of the `oauth_proxy` logger (attach() / detach(), or `with`)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: List[Dict[str, Any]] = []
+        self.raw: List[str] = []
+        self._level: Optional[int] = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        self.raw.append(message)
+        self.lines.append(json.loads(message))
+
+    @property
+    def reasons(self) -> List[str]:
+        return [line["reason"] for line in self.lines]
+
+    def attach(self) -> "DenialLog":
+        logging.getLogger("oauth_proxy").addHandler(self)
+        return self
+
+    def detach(self) -> None:
+        logging.getLogger("oauth_proxy").removeHandler(self)
+
+    def __enter__(self) -> "DenialLog":
+        logger = logging.getLogger("oauth_proxy")
+        self._level = logger.level
+        if not logger.isEnabledFor(logging.WARNING):
+            logger.setLevel(logging.WARNING)  # a LOG_LEVEL of ERROR or CRITICAL would hide the 403 reasons
+        return self.attach()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.detach()
+        if self._level is not None:
+            logging.getLogger("oauth_proxy").setLevel(self._level)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """`status`: 200 (allowed), 401, 403 or 500; `reason`: the denial's reason code (None when allowed);
+    `response`: what the authorizer returned (None for 401 and 500); `token`: the upstream Authorization
+    value of an allow (`Bearer ...`)."""
+
+    status: int
+    reason: Optional[str]
+    response: Optional[Dict[str, Any]]
+
+    @property
+    def allowed(self) -> bool:
+        return self.status == 200
+
+    @property
+    def token(self) -> Optional[str]:
+        if not self.allowed or self.response is None:
+            return None
+        return self.response.get("context", {}).get("token")
+
+
+def _is_allow(response: Mapping[str, Any]) -> bool:
+    if "isAuthorized" in response:
+        return response["isAuthorized"] is True
+    statements = response.get("policyDocument", {}).get("Statement", [])
+    return bool(statements) and all(statement.get("Effect") == "Allow" for statement in statements)
+
+
+def decide(authorize: Callable[[Mapping[str, Any]], Dict[str, Any]], event: Mapping[str, Any]) -> Decision:
+    """Runs `authorize(event)` (an OAuthProxy's authorize, or your own authorizer's handler) and tells
+    what API Gateway would answer, with the reason of a denial."""
+    with DenialLog() as log:
+        try:
+            response = authorize(event)
+        except Unauthorized:
+            return Decision(401, log.reasons[-1] if log.reasons else None, None)
+        except IntrospectionError:
+            return Decision(500, log.reasons[-1] if log.reasons else None, None)
+    if _is_allow(response):
+        return Decision(200, None, response)
+    return Decision(403, log.reasons[-1] if log.reasons else None, response)
