@@ -8,6 +8,7 @@ demo: build
 # After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, and a bounded
 # libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there).
 test: build node_modules/.package-lock.json
+	scripts/apt-install chromium  # the browser test (tests/deploy/test_browser.py)
 	.venv/bin/pytest -q
 	scripts/sanitize
 	scripts/valgrind

@@ -46,9 +46,10 @@ class Browser:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         with log.open("wb") as out:
-            # The shell moves the two pipe ends onto descriptors 3 and 4 before exec'ing the browser.
+            # bash moves the two pipe ends onto descriptors 3 and 4 before exec'ing the browser (dash's
+            # redirections take single-digit descriptors only).
             self.proc = subprocess.Popen(
-                ["/bin/sh", "-c", f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}',
+                ["bash", "-c", f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}',
                  exe, *FLAGS, *extra_flags, f"--user-data-dir={user_data_dir}", "about:blank"],
                 pass_fds=(to_browser_r, from_browser_w), stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True)
@@ -103,12 +104,25 @@ class Browser:
             raise CDPError(f"{method}: {answer['error']}")
         return answer["result"]
 
-    def events(self, method: str) -> list[dict]:
+    def events(self, method: str, session: str | None = None) -> list[dict]:
         with self._cond:
-            return [e for e in self._events if e["method"] == method]
+            return [e for e in self._events if e["method"] == method
+                    and (session is None or e.get("sessionId") == session)]
 
-    def page(self) -> "Page":
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    def wait_for_event(self, method: str, session: str, seen_before: int, timeout: float = 60) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._closed or len(
+                    [e for e in self._events if e["method"] == method and e.get("sessionId") == session])
+                    > seen_before, timeout):
+                raise CDPError(f"no {method} within {timeout}s")
+
+    def new_context(self) -> str:
+        """A browser context: its own cookie jar and storage, like a fresh incognito window."""
+        return self.send("Target.createBrowserContext")["browserContextId"]
+
+    def page(self, context: str | None = None) -> "Page":
+        params = {"url": "about:blank", **({"browserContextId": context} if context else {})}
+        target = self.send("Target.createTarget", params)["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         return Page(self, session)
 
@@ -137,9 +151,15 @@ class Page:
         return self.browser.send(method, params, self.session, timeout)
 
     def navigate(self, url: str) -> None:
+        """Loads url and returns after its load event (so evaluate() runs in the new document)."""
+        loads = len(self.browser.events("Page.loadEventFired", self.session))
         answer = self.send("Page.navigate", {"url": url})
         if answer.get("errorText"):
             raise CDPError(f"navigate {url}: {answer['errorText']}")
+        self.browser.wait_for_event("Page.loadEventFired", self.session, loads)
+
+    def events(self, method: str) -> list[dict]:
+        return self.browser.events(method, self.session)
 
     def evaluate(self, expression: str, timeout: float = 120):
         """The value of a JavaScript expression; a Promise is awaited."""
