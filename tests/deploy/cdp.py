@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -43,6 +44,7 @@ class Browser:
         exe = chromium_executable()
         if exe is None:
             raise CDPError("chromium not found: scripts/apt-install chromium")
+        self.log = log
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         with log.open("wb") as out:
@@ -59,6 +61,7 @@ class Browser:
         self._lock = threading.Lock()
         self._answers: dict[int, dict] = {}
         self._events: list[dict] = []
+        self._closed = False
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -83,8 +86,6 @@ class Browser:
             self._closed = True
             self._cond.notify_all()
 
-    _closed = False
-
     def send(self, method: str, params: dict | None = None, session: str | None = None,
              timeout: float = 60) -> dict:
         with self._lock:
@@ -93,12 +94,15 @@ class Browser:
         message = {"id": ident, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        try:
+            os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        except OSError as error:
+            raise CDPError(f"{method}: the browser is gone ({error}); see {self.log}") from None
         with self._cond:
             if not self._cond.wait_for(lambda: ident in self._answers or self._closed, timeout):
-                raise CDPError(f"{method}: no answer within {timeout}s")
+                raise CDPError(f"{method}: no answer within {timeout}s; see {self.log}")
             if ident not in self._answers:
-                raise CDPError(f"{method}: the browser closed the pipe")
+                raise CDPError(f"{method}: the browser closed the pipe; see {self.log}")
             answer = self._answers.pop(ident)
         if "error" in answer:
             raise CDPError(f"{method}: {answer['error']}")
@@ -134,7 +138,7 @@ class Browser:
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         os.close(self._to_browser)
         self._reader.join(timeout=10)
@@ -168,15 +172,6 @@ class Page:
         if "exceptionDetails" in answer:
             raise CDPError(f"{expression}: {answer['exceptionDetails']}")
         return answer["result"].get("value")
-
-    def wait_for(self, expression: str, timeout: float = 60):
-        """Polls a JavaScript expression in the page until it is truthy (then returns its value)."""
-        return self.evaluate(
-            "new Promise((resolve, reject) => { const t0 = Date.now(); (function poll() {"
-            f" let v; try {{ v = ({expression}); }} catch (e) {{ v = undefined; }}"
-            " if (v) resolve(v);"
-            f" else if (Date.now() - t0 > {int(timeout * 1000)}) reject(new Error('timed out'));"
-            " else setTimeout(poll, 50); })(); })", timeout + 10)
 
     def cookies(self, urls: list[str]) -> list[dict]:
         return self.send("Network.getCookies", {"urls": urls})["cookies"]
