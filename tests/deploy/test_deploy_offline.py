@@ -10,8 +10,11 @@ from __future__ import annotations
 import base64
 import http.client
 import http.server
+import importlib.machinery
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import threading
 import urllib.parse
@@ -20,7 +23,7 @@ import pytest
 
 import oauth_proxy
 
-from .deploy_helpers import ORIGIN, PREFIX, make_jwt
+from .deploy_helpers import ORIGIN, PREFIX, ROOT, make_jwt
 from .offline_gateway import run_offline
 
 REQUEST_TIMEOUT = 30  # the authorizer's own timeout is 10 s
@@ -236,3 +239,43 @@ def test_printed_curl_lines_reach_the_upstream_through_the_authorizer(offline_ga
         scheme, token = authorization.split(" ")
         claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
         assert scheme == "Bearer" and claims["sub"] == "offline-user"
+
+
+def test_make_offline_reuses_a_current_artifact_and_rebuilds_a_stale_one(tmp_path):
+    """scripts/offline in a copy of the tree whose scripts/build_artifact is a stand-in that counts builds."""
+    root = tmp_path / "clone"
+    (root / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "offline", root / "scripts" / "offline")
+    for folder in ("csrc", "oauth_proxy"):
+        (root / folder).mkdir()
+        (root / folder / "source").write_text("")
+    for name in ("handler.py", "setup.py", "pyproject.toml"):
+        (root / name).write_text("")
+    (root / "scripts" / "build_artifact").write_text(
+        "import pathlib, sys\n"
+        "root = pathlib.Path(__file__).resolve().parent.parent\n"
+        "arch = sys.argv[sys.argv.index('--arch') + 1]\n"
+        "(root / 'artifact').mkdir(exist_ok=True)\n"
+        "(root / 'artifact' / f'oauth-proxy-lambda-{arch}.zip').write_text('zip')\n"
+        "with open(root / 'builds', 'a') as builds:\n"
+        "    builds.write('+')\n")
+    loader = importlib.machinery.SourceFileLoader("offline_script", str(root / "scripts" / "offline"))
+    script = importlib.util.module_from_spec(importlib.util.spec_from_loader("offline_script", loader))
+    loader.exec_module(script)
+
+    def builds() -> int:
+        return len((root / "builds").read_text())
+
+    zip_path = script.current_artifact()
+    assert zip_path.exists() and builds() == 1  # missing: built
+    script.current_artifact()
+    assert builds() == 1  # current: reused
+    (root / "oauth_proxy" / "__pycache__").mkdir()
+    (root / "oauth_proxy" / "__pycache__" / "source.pyc").write_text("")
+    later = zip_path.stat().st_mtime + 10
+    os.utime(root / "oauth_proxy" / "__pycache__" / "source.pyc", (later, later))
+    script.current_artifact()
+    assert builds() == 1  # bytecode is not a source
+    os.utime(root / "csrc" / "source", (later, later))
+    script.current_artifact()
+    assert builds() == 2  # a source newer than the zip: rebuilt
