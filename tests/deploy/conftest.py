@@ -86,7 +86,8 @@ def spa_site(gateway_secrets):
 def offline_gateway(osls, artifact, gateway_secrets, spa_site, tmp_path_factory):
     """One `make offline` gateway (scripts/offline) for the session: the emulator tests, the printed curl
     lines and the browser test share it. It trusts the tests' origin and the browser test's SPA."""
-    config = {"TRUSTED_WEB_ORIGINS": f"{ORIGIN},{spa_site.spa_origin}", "COOKIE_NAME_PREFIX": PREFIX,
+    config = {"TRUSTED_WEB_ORIGINS": f"{ORIGIN},{spa_site.spa_origin},{spa_site.localhost_origin}",
+              "COOKIE_NAME_PREFIX": PREFIX,
               "ENCRYPTION_KEY": gateway_secrets["key"]}
     with run_offline(artifact, tmp_path_factory.mktemp("offline-gateway"), config) as gateway:
         yield gateway

@@ -10,6 +10,9 @@ as www.example.com and api.example.com are:
     http://api.site.localhost:<agent port>   the OAuth Agent, which sets the cookies for host api.site.localhost
     http://api.site.localhost:<gateway port> the gateway (serverless-offline), which receives them
 
+(and the plain-localhost variant of a developer's machine: http://localhost:<spa port> calling the agent and
+the gateway on http://localhost:<their ports>).
+
 Cookies are not isolated by port (RFC 6265 section 8.5), so the agent's cookies for api.site.localhost are
 sent to the gateway on another port of that host; and ports do not make sites, so every call from the SPA to
 the agent and the gateway is same-site: SameSite=Strict cookies go along.
@@ -46,6 +49,11 @@ class Site:
     @property
     def evil_origin(self) -> str:
         return f"http://evil.{SITE}:{self.spa_port}"
+
+    @property
+    def localhost_origin(self) -> str:
+        """The SPA as a dev server serves it: plain localhost, the agent and gateway on other ports."""
+        return f"http://localhost:{self.spa_port}"
 
     @property
     def agent(self) -> str:
@@ -91,7 +99,7 @@ def _handler(site: Site):
 
         def _cors(self) -> list[tuple[str, str]]:
             origin = self.headers.get("Origin")
-            if origin != site.spa_origin:
+            if origin not in (site.spa_origin, site.localhost_origin):
                 return []
             return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"),
                     ("Vary", "Origin")]

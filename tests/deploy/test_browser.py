@@ -65,8 +65,9 @@ def setup(request, offline_gateway, spa_site):
 class SpaRun:
     """Runs the page's steps in one browser context and saves a screenshot of the results table."""
 
-    def __init__(self, browser, site, prefix, gateway, screenshots, capsys, name):
+    def __init__(self, browser, site, prefix, gateway, screenshots, capsys, name, agent=None):
         self.browser, self.site, self.prefix, self.gateway = browser, site, prefix, gateway
+        self.agent = agent or site.agent
         self.context = browser.new_context()
         self.screenshots, self.capsys, self.name = screenshots, capsys, name
         self.pages = []
@@ -74,7 +75,7 @@ class SpaRun:
     def steps(self, origin: str, steps: list[str]) -> list[dict]:
         page = self.browser.page(self.context)
         self.pages.append(page)
-        query = urllib.parse.urlencode({"gateway": self.gateway, "agent": self.site.agent,
+        query = urllib.parse.urlencode({"gateway": self.gateway, "agent": self.agent,
                                         "prefix": self.prefix, "steps": ",".join(steps)})
         page.navigate(f"{origin}/?{query}")
         results = page.evaluate("window.finished")
@@ -118,6 +119,18 @@ def test_spa_calls_the_api_through_the_authorizer(browser, spa_site, setup, gate
     for cookie in cookies.values():
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
         assert cookie["domain"] == f"api.{SITE}"
+
+
+def test_spa_on_localhost_ports(browser, spa_site, offline_gateway, gateway_secrets, screenshots, capsys):
+    """A developer's machine: SPA dev server, OAuth Agent and `make offline` gateway on three ports of
+    localhost. One host, so the agent's host-only cookies reach the gateway; one site, so SameSite=Strict
+    cookies go along."""
+    run = SpaRun(browser, spa_site, PREFIX, f"http://localhost:{offline_gateway.port}", screenshots, capsys,
+                 "localhost", agent=f"http://localhost:{spa_site.agent_port}")
+    results = by_step(run.steps(spa_site.localhost_origin, SPA_FLOW))
+    assert [row["status"] for row in results.values()] == [401, 200, 200, 200, 403, 403]
+    assert results["GET"]["authorization"] == results["POST with CSRF header"]["authorization"] \
+        == f"Bearer {gateway_secrets['token']}"
 
 
 def test_untrusted_origin_and_cookie_tossing(browser, spa_site, setup, gateway_secrets, screenshots, capsys):
