@@ -35,9 +35,10 @@ def browser(tmp_path_factory):
     if cdp.chromium_executable() is None:
         pytest.fail("chromium is not installed: scripts/apt-install chromium (make test does)")
     folder = tmp_path_factory.mktemp("chromium")
-    # Chromium resolves *.localhost to loopback itself; the rule pins it to the address the servers use.
+    # Chromium resolves localhost and *.localhost to loopback itself (::1 and 127.0.0.1); the rules pin them
+    # to the address the servers listen on.
     instance = cdp.Browser(folder / "profile", folder / "chromium.log",
-                           ["--host-resolver-rules=MAP *.localhost 127.0.0.1"])
+                           ["--host-resolver-rules=MAP localhost 127.0.0.1, MAP *.localhost 127.0.0.1"])
     yield instance
     instance.close()
 
