@@ -9,6 +9,7 @@ mapping), and the upstream's status, headers and body come back unchanged.
 """
 
 import base64
+import json
 import os
 import urllib.error
 import urllib.parse
@@ -31,7 +32,9 @@ _OPENER.add_handler(_NoRedirect())
 
 
 def forward(event, context):
-    url = os.environ["UPSTREAM_API_URL"].rstrip("/") + "/" + (event.get("pathParameters") or {}).get("proxy", "")
+    # The path parameter arrives decoded; re-encode what cannot stand in a path as it is.
+    proxy = urllib.parse.quote((event.get("pathParameters") or {}).get("proxy", ""), safe="/:@!$&'()*+,;=~")
+    url = os.environ["UPSTREAM_API_URL"].rstrip("/") + "/" + proxy
     query = event.get("multiValueQueryStringParameters")
     if query:
         url += "?" + urllib.parse.urlencode([(k, v) for k, values in query.items() for v in values])
@@ -52,9 +55,10 @@ def forward(event, context):
     except urllib.error.HTTPError as error:
         response = error  # 4xx/5xx from the upstream pass through as they are
     except OSError as error:
-        # API Gateway answers 504 (timeout) or 500 when the integration fails; the reason is not secret.
+        # The upstream could not be reached (refused, timed out). API Gateway answers with its own 5xx
+        # then (504 for a timeout); this one names the cause for the developer, which is not secret.
         return {"statusCode": 502, "headers": {"Content-Type": "application/json"},
-                "body": '{"message":"upstream unreachable: %s"}' % type(error).__name__}
+                "body": json.dumps({"message": f"upstream {url} unreachable: {type(error).__name__}"})}
     with response:
         payload = response.read()
         multi = {}
