@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both start from a fresh clone.
-.PHONY: demo test bench build clean
+.PHONY: demo test bench build clean offline
 
 # Run from outside the source tree's import path (no `python -m`), so the installed package is the one used.
 demo: build
@@ -8,6 +8,7 @@ demo: build
 # After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, and a bounded
 # libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there).
 test: build node_modules/.package-lock.json
+	scripts/apt-install chromium  # the browser test (tests/deploy/test_browser.py)
 	.venv/bin/pytest -q
 	scripts/sanitize
 	scripts/valgrind
@@ -17,6 +18,11 @@ test: build node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
+# A local API Gateway (serverless-offline) with the authorizer from the built Lambda artifact in front of an
+# echo API (or UPSTREAM_API_URL); prints the URL and curl lines. README: "Try it locally: make offline".
+offline: build node_modules/.package-lock.json
+	.venv/bin/python scripts/offline
+
 # Issue 5: ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
 bench: build
 	.venv/bin/python benchmarks/run.py
@@ -25,4 +31,4 @@ build:
 	scripts/bootstrap
 
 clean:
-	rm -rf build .venv .venv-sanitize fuzz/out oauth_proxy/_core*.so *.egg-info
+	rm -rf build .venv .venv-sanitize .offline fuzz/out oauth_proxy/_core*.so *.egg-info

@@ -1,130 +1,42 @@
-"""End to end through a gateway emulator: serverless-offline runs the
-authorizer from the unpacked artifact in front of an echo function; a real
-HTTP client sends the requests an SPA sends, with cookies from encrypt_cookie.
+"""End to end through the `make offline` gateway (scripts/offline, the emulator project deploy/offline):
+serverless-offline runs the authorizer from the built artifact in front of the echo upstream; a real HTTP
+client sends the requests an SPA sends, with cookies from encrypt_cookie. The printed curl lines are run as a
+user would paste them.
 
-What serverless-offline cannot show is listed in tests/deploy/offline/serverless.yml
-and notes/README-deploy.md."""
+What serverless-offline cannot show: README, "Local gateway emulation and what it cannot show"."""
 
 from __future__ import annotations
 
-import contextlib
+import base64
 import http.client
 import http.server
+import importlib.machinery
+import importlib.util
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
-import yaml  # PyYAML comes with cfn-lint
 
 import oauth_proxy
 
-from .deploy_helpers import ORIGIN, PREFIX, ROOT, interpreters, make_jwt, node_tool_env
+from .deploy_helpers import ORIGIN, PREFIX, ROOT, make_jwt
+from .offline_gateway import run_offline
 
-OFFLINE = Path(__file__).resolve().parent / "offline"
-START_TIMEOUT = 90  # seconds for osls to load and listen, on a loaded 2-core CI box
-REQUEST_TIMEOUT = 30  # the functions' own timeout is 10 s
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"serverless-offline exited ({proc.returncode}):\n"
-                        + log.read_text()[-4000:])
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"serverless-offline did not listen within {START_TIMEOUT}s:\n"
-                + log.read_text()[-4000:])
+REQUEST_TIMEOUT = 30  # the authorizer's own timeout is 10 s
 
 
 @pytest.fixture(scope="module")
-def secrets_():
-    key = os.urandom(32).hex()
-    token = make_jwt({"sub": "spa-user", "scope": "openid", "exp": 4102444800})
-    csrf = "0f5e1b2c-csrf"
-    return {"key": key, "token": token, "csrf": csrf,
-            "at_cookie": oauth_proxy.encrypt_cookie(token, key),
-            "csrf_cookie": oauth_proxy.encrypt_cookie(csrf, key)}
-
-
-@contextlib.contextmanager
-def run_gateway(osls, unpacked, tmp_path_factory, env_extra: dict[str, str]):
-    """serverless-offline on loopback, serving the unpacked artifact."""
-    service = tmp_path_factory.mktemp("offline-service")
-    shutil.copytree(unpacked, service, dirs_exist_ok=True)
-    for f in OFFLINE.iterdir():
-        if f.is_file():
-            shutil.copy(f, service / f.name)
-    shutil.copy(ROOT / "deploy" / "lambda-environment.yml", service)
-    (service / "node_modules").symlink_to(ROOT / "node_modules")
-
-    # serverless-offline starts `python3` from PATH for the python3.x runtime.
-    # This one is the runtime's Python version where the machine has it (else
-    # the test's), without site-packages (-S) and ignoring PYTHON* variables
-    # (-I), so the functions import only what the service folder (the
-    # artifact) holds.
-    runtime = yaml.safe_load((OFFLINE / "serverless.yml").read_text())["provider"]["runtime"]
-    python = interpreters().get(runtime.removeprefix("python"), sys.executable)
-    bindir = service / ".bin"
-    bindir.mkdir()
-    shim = bindir / "python3"
-    shim.write_text(f'#!/bin/sh\nexec "{os.path.realpath(python)}" -I -S "$@"\n')
-    shim.chmod(0o755)
-
-    env = node_tool_env()
-    env.pop("VIRTUAL_ENV", None)  # serverless-offline would put its bin first on PATH
-    env["PATH"] = f"{bindir}{os.pathsep}{env['PATH']}"
-    env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
-                # Empty means unset: the default names Amazon Linux's bundle.
-                "INTROSPECTION_CA_FILE": "", **env_extra})
-    http_port, lambda_port = free_port(), free_port()
-    log = service / "offline.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            osls + ["offline", "start", "--httpPort", str(http_port),
-                    "--lambdaPort", str(lambda_port)],
-            cwd=service, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        wait_for_port(http_port, proc, log)
-        yield {"port": http_port, "log": log}
-    finally:
-        # The runner processes of the functions are in the same session.
-        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=grace)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+def secrets_(gateway_secrets):
+    return gateway_secrets
 
 
 @pytest.fixture(scope="module")
-def gateway(osls, unpacked, secrets_, tmp_path_factory):
-    with run_gateway(osls, unpacked, tmp_path_factory,
-                     {"ENCRYPTION_KEY": secrets_["key"]}) as gw:
-        yield gw
+def gateway(offline_gateway):
+    return {"port": offline_gateway.port, "log": offline_gateway.log}
 
 
 class _Introspection(http.server.BaseHTTPRequestHandler):
@@ -153,7 +65,7 @@ class _Introspection(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def phantom(osls, unpacked, secrets_, tmp_path_factory):
+def phantom(osls, artifact, secrets_, tmp_path_factory):
     """The gateway with phantom tokens on, against a loopback introspection
     endpoint: the exchange runs in the emulator's Python process, through the
     artifact's bundled libcurl."""
@@ -163,12 +75,13 @@ def phantom(osls, unpacked, secrets_, tmp_path_factory):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    env = {"ENCRYPTION_KEY": secrets_["key"], "USE_PHANTOM_TOKEN": "true",
-           "INTROSPECTION_URL": f"http://127.0.0.1:{server.server_port}/introspect",
-           "CLIENT_ID": "gateway", "CLIENT_SECRET": "not-a-real-secret"}
+    config = {"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
+              "ENCRYPTION_KEY": secrets_["key"], "USE_PHANTOM_TOKEN": "true",
+              "INTROSPECTION_URL": f"http://127.0.0.1:{server.server_port}/introspect",
+              "CLIENT_ID": "gateway", "CLIENT_SECRET": "not-a-real-secret"}
     try:
-        with run_gateway(osls, unpacked, tmp_path_factory, env) as gw:
-            yield {**gw, "handler": handler}
+        with run_offline(artifact, tmp_path_factory.mktemp("offline-phantom"), config) as gw:
+            yield {"port": gw.port, "log": gw.log, "handler": handler}
     finally:
         server.shutdown()
         server.server_close()
@@ -207,24 +120,17 @@ def assert_cors(headers):
 
 
 def test_get_reaches_upstream_with_bearer_token(gateway, secrets_):
-    status, headers, body = request(gateway, "GET", "/api/orders/42",
-                                    cookies=cookies_of(secrets_, csrf=False))
+    status, headers, body = request(gateway, "GET", "/api/orders/4%202?page=2",
+                                    cookies=cookies_of(secrets_, csrf=False),
+                                    headers={"Authorization": "Bearer forged-by-the-browser"})
     assert status == 200, body
     seen = json.loads(body)
-    assert seen["Authorization"] == f"Bearer {secrets_['token']}"
-    assert seen["principalId"] == "spa-user"
+    # The integration's mapping replaces whatever Authorization header the browser sent.
+    assert seen["headers"]["authorization"] == f"Bearer {secrets_['token']}"
     assert seen["method"] == "GET"
-    assert seen["path"] == "orders/42"
+    assert seen["path"] == "/orders/4%202?page=2"
+    # The upstream's own CORS headers (it trusts ORIGIN), passed through as the HTTP proxy does.
     assert_cors(headers)
-
-
-def test_lambda_proxy_upstream_sees_authorizer_context(gateway, secrets_):
-    status, _, body = request(gateway, "GET", "/proxy/orders",
-                              cookies=cookies_of(secrets_, csrf=False))
-    assert status == 200, body
-    seen = json.loads(body)
-    assert seen["authorizer"]["token"] == f"Bearer {secrets_['token']}"
-    assert seen["authorizer"]["principalId"] == "spa-user"
 
 
 def test_post_with_csrf_header_reaches_upstream(gateway, secrets_):
@@ -233,7 +139,9 @@ def test_post_with_csrf_header_reaches_upstream(gateway, secrets_):
     assert status == 200, body
     seen = json.loads(body)
     assert seen["method"] == "POST"
-    assert seen["Authorization"] == f"Bearer {secrets_['token']}"
+    assert seen["body"] == "{}"
+    assert seen["headers"]["authorization"] == f"Bearer {secrets_['token']}"
+    assert seen["headers"][f"x-{PREFIX}-csrf"] == secrets_["csrf"]
 
 
 def test_no_cookie_header_is_401_with_cors(gateway):
@@ -293,6 +201,7 @@ def test_preflight_is_answered_without_the_authorizer(gateway):
 def test_emulator_log_holds_no_secret(gateway, secrets_):
     # Runs after the requests above (pytest keeps file order): whatever the
     # authorizer logged on its denials reached serverless-offline's output.
+    # (The gateway is shared: the browser test's requests may be in it too.)
     log = gateway["log"].read_text()
     assert "Running Authorization function" in log
     for secret in (secrets_["key"], secrets_["token"], secrets_["at_cookie"],
@@ -305,8 +214,7 @@ def test_phantom_token_upstream_sees_the_jwt(phantom, secrets_):
     active = oauth_proxy.encrypt_cookie(handler.active, secrets_["key"])
     status, _, body = request(phantom, "GET", "/api/orders", cookies={f"{PREFIX}-at": active})
     assert status == 200, body
-    assert json.loads(body)["Authorization"] == f"Bearer {handler.jwt}"
-    assert json.loads(body)["principalId"] == "phantom-user"
+    assert json.loads(body)["headers"]["authorization"] == f"Bearer {handler.jwt}"
     assert True in handler.calls
 
     inactive = oauth_proxy.encrypt_cookie("opaque-revoked", secrets_["key"])
@@ -316,3 +224,58 @@ def test_phantom_token_upstream_sees_the_jwt(phantom, secrets_):
     log = phantom["log"].read_text()
     for secret in (handler.active, handler.jwt, "not-a-real-secret", secrets_["key"]):
         assert secret not in log
+
+
+def test_printed_curl_lines_reach_the_upstream_through_the_authorizer(offline_gateway):
+    """What `make offline` tells a user to paste: each printed curl line, run by a shell, gets 200 from the
+    echo upstream, which saw the token the printed cookie holds as `Authorization: Bearer`."""
+    assert len(offline_gateway.curl_lines) == 2  # a GET, and a POST with the CSRF cookie and header
+    for line in offline_gateway.curl_lines:
+        run = subprocess.run(["sh", "-c", line], capture_output=True, text=True, timeout=REQUEST_TIMEOUT * 2)
+        assert run.returncode == 0, run.stderr
+        body, status = run.stdout.rstrip("\n").rsplit("\n", 1)
+        assert status == "200", run.stdout
+        authorization = json.loads(body)["headers"]["authorization"]
+        scheme, token = authorization.split(" ")
+        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        assert scheme == "Bearer" and claims["sub"] == "offline-user"
+
+
+def test_make_offline_reuses_a_current_artifact_and_rebuilds_a_stale_one(tmp_path):
+    """scripts/offline in a copy of the tree whose scripts/build_artifact is a stand-in that counts builds."""
+    root = tmp_path / "clone"
+    (root / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "offline", root / "scripts" / "offline")
+    for folder in ("csrc", "oauth_proxy"):
+        (root / folder).mkdir()
+        (root / folder / "source").write_text("")
+    for name in ("handler.py", "setup.py", "pyproject.toml"):
+        (root / name).write_text("")
+    (root / "scripts" / "build_artifact").write_text(
+        "import pathlib, sys\n"
+        "root = pathlib.Path(__file__).resolve().parent.parent\n"
+        "arch = sys.argv[sys.argv.index('--arch') + 1]\n"
+        "(root / 'artifact').mkdir(exist_ok=True)\n"
+        "(root / 'artifact' / f'oauth-proxy-lambda-{arch}.zip').write_text('zip')\n"
+        "with open(root / 'builds', 'a') as builds:\n"
+        "    builds.write('+')\n")
+    loader = importlib.machinery.SourceFileLoader("offline_script", str(root / "scripts" / "offline"))
+    script = importlib.util.module_from_spec(importlib.util.spec_from_loader("offline_script", loader))
+    loader.exec_module(script)
+
+    def builds() -> int:
+        return len((root / "builds").read_text())
+
+    zip_path = script.current_artifact()
+    assert zip_path.exists() and builds() == 1  # missing: built
+    script.current_artifact()
+    assert builds() == 1  # current: reused
+    (root / "oauth_proxy" / "__pycache__").mkdir()
+    (root / "oauth_proxy" / "__pycache__" / "source.pyc").write_text("")
+    later = zip_path.stat().st_mtime + 10
+    os.utime(root / "oauth_proxy" / "__pycache__" / "source.pyc", (later, later))
+    script.current_artifact()
+    assert builds() == 1  # bytecode is not a source
+    os.utime(root / "csrc" / "source", (later, later))
+    script.current_artifact()
+    assert builds() == 2  # a source newer than the zip: rebuilt

@@ -232,8 +232,9 @@ def test_env_template_as_dotenv_gives_a_working_configuration(osls, tmp_path):
 
 
 def test_emulator_project_uses_the_deployed_authorizer_settings():
-    """The serverless-offline project must keep the authorizer settings of the
-    serverless.yml users deploy, or the end-to-end test proves something else."""
+    """The serverless-offline project (make offline) must keep the authorizer
+    settings and the routes of the serverless.yml users deploy, or the
+    end-to-end and browser tests prove something else."""
     def authorizers(path):
         functions = yaml.safe_load(path.read_text())["functions"]
         for fn in functions.values():
@@ -243,11 +244,17 @@ def test_emulator_project_uses_the_deployed_authorizer_settings():
                 yield auth
 
     deployed_file = ROOT / "serverless.yml"
-    emulated_file = ROOT / "tests" / "deploy" / "offline" / "serverless.yml"
+    emulated_file = ROOT / "deploy" / "offline" / "serverless.yml"
     deployed = list(authorizers(deployed_file))
     emulated = list(authorizers(emulated_file))
     assert deployed and emulated
     assert all(a == deployed[0] for a in deployed + emulated)
+
+    def routes(path):
+        return {(e["http"]["method"], e["http"]["path"])
+                for fn in yaml.safe_load(path.read_text())["functions"].values()
+                for e in fn.get("events", [])}
+    assert routes(emulated_file) == routes(deployed_file)
     runtimes = {yaml.safe_load(f.read_text())["provider"]["runtime"]
                 for f in (deployed_file, emulated_file)}
     assert len(runtimes) == 1, runtimes
