@@ -5,13 +5,15 @@
 demo: build
 	cd .venv && bin/python -m oauth_proxy demo
 
-# After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, and a bounded
-# libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there).
+# After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, a bounded
+# libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there), and
+# a threaded stress run of the cookie and phantom paths on a ThreadSanitizer build.
 test: build node_modules/.package-lock.json
 	.venv/bin/pytest -q
 	scripts/sanitize
 	scripts/valgrind
 	scripts/fuzz --ci
+	scripts/tsan
 
 # osls and serverless-offline for the deployment checks (tests/deploy), from the committed lock file.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -25,4 +27,4 @@ build:
 	scripts/bootstrap
 
 clean:
-	rm -rf build .venv .venv-sanitize fuzz/out oauth_proxy/_core*.so *.egg-info
+	rm -rf build .venv .venv-sanitize .venv-tsan fuzz/out oauth_proxy/_core*.so *.egg-info
