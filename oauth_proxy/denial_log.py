@@ -13,10 +13,15 @@ import os
 import sys
 from _thread import _local
 
-# The Lambda context of the invocation each thread is running, set by oauth_proxy.lambda_handler. A
-# thread-local, so a denial is never logged with another thread's invocation id; _thread is built in
-# (nothing to import at a cold start) and one attribute store costs about as much as a global's.
-invocation = _local()
+class _Invocation(_local):
+    """The Lambda context of the invocation each thread is running, set by oauth_proxy.lambda_handler. A
+    thread-local, so a denial is never logged with another thread's invocation id; _thread is built in
+    (nothing to import at a cold start) and one attribute store costs about as much as a global's."""
+
+    context = None  # a thread that never set it reads this, without an AttributeError raised and caught
+
+
+invocation = _Invocation()
 
 # logging is imported on the first denial, not at import: it costs about 8 ms and 2 MB of a cold start
 # (the Lambda runtime has usually loaded it already, a bare interpreter has not).
@@ -73,7 +78,9 @@ def api_request_id(event: object) -> object:
 def lambda_request_id(context: object = None) -> object:
     """context.aws_request_id of the given Lambda context, else of the invocation this thread is running."""
     if context is None:
-        context = getattr(invocation, "context", None)
+        context = invocation.context
+        if context is None:
+            return None
     return _field(getattr(context, "aws_request_id", None))
 
 

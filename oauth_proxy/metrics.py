@@ -46,29 +46,30 @@ class EmfWriter:
     def lines(self, taken: Optional[dict], event: object = None, context: object = None) -> str:
         if not taken:
             return ""
-        stamp = int(time.time() * 1000)
-        ids = f'"apiRequestId":{_json_str(api_request_id(event))},"awsRequestId":{_json_str(lambda_request_id(context))}'
+        head = f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":['
+        ids = f'"apiRequestId":{_json_str(api_request_id(event))},"awsRequestId":{_json_str(lambda_request_id(context))}}}\n'
         denied = taken["denied"]
-        total_denied = sum(denied.values())
-        members = f'"Allowed":{taken["allowed"]},"Denied":{total_denied}'
+        if not denied:
+            members = f'"Allowed":{taken["allowed"]},"Denied":0,'
+            reasons = ()
+        else:
+            members = f'"Allowed":{taken["allowed"]},"Denied":{sum(denied.values())},'
+            reasons = denied.items()
         directives = self._plain
         if self.phantom:
-            members += (f',"IntrospectionCalls":{taken["introspection_calls"]},"CacheHits":{taken["cache_hits"]}'
-                        f',"CacheMisses":{taken["cache_misses"]}')
+            members += (f'"IntrospectionCalls":{taken["introspection_calls"]},"CacheHits":{taken["cache_hits"]},'
+                        f'"CacheMisses":{taken["cache_misses"]},')
             latency = taken["introspection_latency_ms"]
             if latency:
                 directives = self._plain_with_latency
-                members += ',"IntrospectionLatency":[' + ",".join(f"{ms:.3f}" for ms in latency) + "]"
+                members += '"IntrospectionLatency":[' + ",".join([f"{ms:.3f}" for ms in latency]) + "],"
         if len(denied) == 1:
             # The usual invocation: one request, so at most one reason, which goes into the same object.
             (reason,) = denied
-            directives += "," + self._by_reason
-            members += f',"Reason":{_json_str(reason)}'
-            denied = {}
-        out = f'{{"_aws":{{"Timestamp":{stamp},"CloudWatchMetrics":[{directives}]}},{members},{ids}}}\n'
+            return f'{head}{directives},{self._by_reason}]}},{members}"Reason":{_json_str(reason)},{ids}'
+        out = f"{head}{directives}]}},{members}{ids}"
         # Several reasons between two reads (threads sharing one proxy outside Lambda): one object each,
         # since an EMF object holds one value per dimension.
-        for reason, count in denied.items():
-            out += (f'{{"_aws":{{"Timestamp":{stamp},"CloudWatchMetrics":[{self._by_reason}]}},'
-                    f'"Denied":{count},"Reason":{_json_str(reason)},{ids}}}\n')
+        for reason, count in reasons:
+            out += f'{head}{self._by_reason}]}},"Denied":{count},"Reason":{_json_str(reason)},{ids}'
         return out
