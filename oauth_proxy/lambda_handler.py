@@ -59,4 +59,5 @@ def _refusing_handler(error: BaseException) -> Callable[[Any, Any], Any]:
     def handler(event, context):
         log_configuration_error(error, event, context)
         raise ConfigError(message)
+    handler.setup_error = error  # type: ignore[attr-defined]  # for a debugger or a test, not used here
     return handler
