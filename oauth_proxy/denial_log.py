@@ -14,9 +14,9 @@ import sys
 from _thread import _local
 
 class _Invocation(_local):
-    """The Lambda context of the invocation each thread is running, set by oauth_proxy.lambda_handler. A
-    thread-local, so a denial is never logged with another thread's invocation id; _thread is built in
-    (nothing to import at a cold start) and one attribute store costs about as much as a global's."""
+    """The Lambda context of the invocation each thread is running (or ran last), set by
+    oauth_proxy.lambda_handler. A thread-local, so a denial is never logged with another thread's
+    invocation id; _thread is built in, nothing to import at a cold start."""
 
     context = None  # a thread that never set it reads this, without an AttributeError raised and caught
 

@@ -28,13 +28,14 @@ def make_handler(environ: Mapping[str, str]) -> Callable[[Any, Any], Any]:
         return _refusing_handler(error)
     authorize = proxy.authorize
 
+    # Two functions rather than one that tests a flag per call: with METRICS off, an invocation does no
+    # metrics work at all.
     if not config.metrics:
         def handler(event, context):
+            # Not reset afterwards (a try/finally and a second store would double the cost): the next
+            # invocation on this thread replaces it, and nothing but an invocation logs on Lambda.
             invocation.context = context
-            try:
-                return authorize(event)
-            finally:
-                invocation.context = None
+            return authorize(event)
         return handler
 
     from .metrics import EmfWriter
@@ -47,9 +48,11 @@ def make_handler(environ: Mapping[str, str]) -> Callable[[Any, Any], Any]:
         try:
             return authorize(event)
         finally:
-            invocation.context = None
-            # sys.stdout is looked up per call: the Lambda runtime replaces it after the handler is imported.
-            sys.stdout.write(emf.lines(take(), event, context))
+            try:
+                # sys.stdout is looked up per call: the Lambda runtime replaces it after the handler is imported.
+                sys.stdout.write(emf.lines(take(), event, context))
+            except Exception:  # noqa: BLE001 - a metrics failure must never change the request's outcome
+                pass
     return handler_with_metrics
 
 
