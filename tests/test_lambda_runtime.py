@@ -10,8 +10,6 @@ import pytest
 from conftest import CSRF, KEY, ORIGIN, PREFIX, cookies, http_event, make_jwt, rest_event
 from lambda_runtime_api import run_in_lambda_runtime
 
-pytest.importorskip("awslambdaric", reason="the test extra installs awslambdaric")
-
 JWT = make_jwt({"sub": "alice", "scope": "orders"})
 CONFIG = {"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX, "ENCRYPTION_KEY": KEY}
 
