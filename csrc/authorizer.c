@@ -30,7 +30,7 @@ typedef struct {
     request_names names;
     int allow_token;
     int simple_responses;
-    PyObject *on_deny; /* called as on_deny(reason, status, event) before every denial */
+    PyObject *on_deny; /* called as on_deny(reason, status, event[, detail]) before every denial */
     phantom *phantom;  /* NULL unless USE_PHANTOM_TOKEN: then step 5 exchanges the token for a JWT */
     authorizer_metrics *metrics; /* NULL unless METRICS=true; updated with the GIL held */
 } Authorizer;
@@ -238,11 +238,19 @@ static int decrypt_first(Authorizer *self, const request *req, span name, char *
     return NOT_FOUND;
 }
 
-static void report_denial(Authorizer *self, const char *reason, int status, PyObject *event) {
+/* detail, when not NULL, is passed as a fourth argument: a short text that never holds a secret. */
+static void report_denial_detail(Authorizer *self, const char *reason, int status, PyObject *event,
+                                 const char *detail) {
     if (self->metrics != NULL) metrics_denied(self->metrics, reason);
-    PyObject *result = PyObject_CallFunction(self->on_deny, "siO", reason, status, event);
+    PyObject *result = detail != NULL
+                           ? PyObject_CallFunction(self->on_deny, "siOs", reason, status, event, detail)
+                           : PyObject_CallFunction(self->on_deny, "siO", reason, status, event);
     if (result == NULL) PyErr_WriteUnraisable(self->on_deny); /* a broken log must not change the outcome */
     Py_XDECREF(result);
+}
+
+static void report_denial(Authorizer *self, const char *reason, int status, PyObject *event) {
+    report_denial_detail(self, reason, status, event, NULL);
 }
 
 /* HTTP_API_RESPONSE_FORMAT=simple shapes only payload 2.0 answers; REST APIs always take a policy. */
@@ -364,9 +372,9 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
             goto out;
         }
         if (exchanged == PHANTOM_FAILED) {
-            report_denial(self, "introspection_failed", 500, event);
             /* detail is a status code or a transport error category: never a token, a credential or the
                response body (introspect.c). */
+            report_denial_detail(self, "introspection_failed", 500, event, detail[0] ? detail : "no usable answer");
             PyErr_Format(g.introspection_error, "token introspection failed: %s",
                          detail[0] ? detail : "no usable answer");
             goto out;

@@ -101,14 +101,18 @@ def _write(level: int, line: dict) -> None:
     logger.log(level, json.dumps(line, separators=(",", ":")))
 
 
-def log_denial(reason: str, status: int, event: object) -> None:
-    """Called by the C authorizer before every denial."""
+def log_denial(reason: str, status: int, event: object, detail: object = None) -> None:
+    """Called by the C authorizer before every denial; detail (introspection failures: an HTTP status or a
+    transport error category, never a secret or the endpoint's answer) is added when given."""
     level = 40 if status >= 500 else 30  # ERROR, WARNING
     if not _logger().isEnabledFor(level):
         return
     method, path = _method_and_path(event)
-    _write(level, {"event": "authorizer_denied", "reason": reason, "status": status, "method": method,
-                   "path": path, "apiRequestId": api_request_id(event), "awsRequestId": lambda_request_id()})
+    line = {"event": "authorizer_denied", "reason": reason, "status": status, "method": method, "path": path,
+            "apiRequestId": api_request_id(event), "awsRequestId": lambda_request_id()}
+    if detail is not None:
+        line["detail"] = _field(detail)
+    _write(level, line)
 
 
 def log_configuration_error(error: BaseException, event: object, context: object) -> None:
