@@ -13,6 +13,7 @@ import os
 import sys
 from _thread import _local
 
+
 class _Invocation(_local):
     """The Lambda context of the invocation each thread is running (or ran last), set by
     oauth_proxy.lambda_handler. A thread-local, so a denial is never logged with another thread's
