@@ -5,14 +5,16 @@
 demo: build
 	cd .venv && bin/python -m oauth_proxy demo
 
-# After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, and a bounded
-# libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there).
+# After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, a bounded
+# libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there), and
+# a threaded stress run of the cookie and phantom paths on a ThreadSanitizer build.
 test: build node_modules/.package-lock.json
 	scripts/apt-install chromium  # the browser test (tests/deploy/test_browser.py)
 	.venv/bin/pytest -q
 	scripts/sanitize
 	scripts/valgrind
 	scripts/fuzz --ci
+	scripts/tsan
 
 # osls and serverless-offline for the deployment checks (tests/deploy), from the committed lock file.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -31,4 +33,4 @@ build:
 	scripts/bootstrap
 
 clean:
-	rm -rf build .venv .venv-sanitize .offline fuzz/out oauth_proxy/_core*.so *.egg-info
+	rm -rf build .venv .venv-sanitize .venv-tsan .offline fuzz/out oauth_proxy/_core*.so *.egg-info

@@ -16,6 +16,9 @@ How it measures
 - Threads: 2 threads sharing one authorizer, against 1 thread, same total work.
 - Phantom: cache hit against the same request without phantom; cache miss against a loopback endpoint in its
   own process, on a kept-alive connection and on a new connection per call.
+- METRICS (issue 12): authorize and handler.handler with METRICS=true against the same without, in the same
+  interleaved rounds. The handler with metrics writes its EMF line per call to a line-buffered /dev/null, so
+  each line costs a write system call, as on Lambda (whose runtime flushes stdout on every write).
 """
 from __future__ import annotations
 
@@ -463,6 +466,19 @@ def main(argv=None):
             pairs[("authorize", case)] = (proxy.authorize, ev, False)
             pairs[("handler", case)] = (handler.handler, ev, True)
     pairs[("python call", "id(x)")] = (id, evs["GET opaque"], False)
+    metrics_rows = []
+    if proxy is not None:
+        from oauth_proxy.lambda_handler import make_handler
+
+        metrics_proxy = ours_proxy(oauth_proxy, metrics=True)
+        pairs[("authorize, METRICS on", "GET opaque")] = (metrics_proxy.authorize, evs["GET opaque"], False)
+        pairs[("handler, METRICS on", "GET opaque")] = (make_handler({**BASE_ENV, "METRICS": "true"}),
+                                                       evs["GET opaque"], True)
+        plain_authorize = proxy.authorize
+
+        def handler_before_issue_12(event, context):  # what handler.handler did: no invocation kept for the logs
+            return plain_authorize(event)
+        pairs[("handler as before", "GET opaque")] = (handler_before_issue_12, evs["GET opaque"], True)
 
     phantom_proxy = None
     server = None
@@ -485,9 +501,20 @@ def main(argv=None):
         phantom_ref.authorize(evs["GET opaque"])
         pairs[("authorize", "GET opaque, phantom cache hit")] = (phantom_proxy.authorize, evs["GET opaque"], False)
         pairs[("reference", "GET opaque, phantom cache hit")] = (phantom_ref.authorize, evs["GET opaque"], False)
+        metrics_phantom = ours_proxy(oauth_proxy, introspection_url=server.url("keep"), introspection_cache_ttl=300,
+                                     metrics=True, **PHANTOM)
+        metrics_phantom.authorize(evs["GET opaque"])
+        pairs[("authorize, METRICS on", "GET opaque, phantom cache hit")] = (metrics_phantom.authorize,
+                                                                             evs["GET opaque"], False)
 
     print(f"timing {len(pairs)} pairs and the floor, {args.rounds} interleaved rounds ...", flush=True)
-    samples, floor_samples = interleaved(pairs, args.rounds, floor)
+    real_stdout = sys.stdout
+    sys.stdout = open(os.devnull, "w", buffering=1)  # the EMF lines of the METRICS=true handler
+    try:
+        samples, floor_samples = interleaved(pairs, args.rounds, floor)
+    finally:
+        sys.stdout.close()
+        sys.stdout = real_stdout
     figure = {key: med(values) for key, values in samples.items()}
     floor_fig = {case: med(floor_samples[FLOOR_KEYS[case]]) for case in CASES}
 
@@ -510,6 +537,17 @@ def main(argv=None):
                                 vs_floor <= 2.5))
         per_request.append(row)
     call_ns = figure[("python call", "id(x)")]
+    comparisons = [
+        (("authorize", "GET opaque"), ("authorize, METRICS on", "GET opaque")),
+        (("handler", "GET opaque"), ("handler, METRICS on", "GET opaque")),
+        (("handler as before", "GET opaque"), ("handler", "GET opaque")),
+        (("authorize", "GET opaque, phantom cache hit"), ("authorize, METRICS on", "GET opaque, phantom cache hit")),
+    ]
+    for off, on in comparisons:
+        case = on[1]
+        if off in samples and on in samples:
+            metrics_rows.append((on[0] if off[0] != "handler as before" else "handler (request ids kept)", off[0],
+                                 case, figure[off], figure[on], paired(samples[on], samples[off])))
 
     # 2. phantom cache hit and miss ---------------------------------------------------------------------
     phantom_rows = []
@@ -609,6 +647,18 @@ def main(argv=None):
         lines.append("|---|---:|---|")
         for name, ns, detail in phantom_rows:
             lines.append(f"| {name} | {ns:.0f} | {detail} |")
+        lines.append("")
+    if metrics_rows:
+        lines.append("## METRICS on vs off, and the request-id bookkeeping of handler (issue 12; ns per request)")
+        lines.append("")
+        lines.append("| what | against | case | against (ns) | what (ns) | what / against |")
+        lines.append("|---|---|---|---:|---:|---:|")
+        for what, against, case, off_ns, on_ns, ratio in metrics_rows:
+            lines.append(f"| {what} | {against} | {case} | {off_ns:.0f} | {on_ns:.0f} | {ratio:.2f}x |")
+        lines.append("")
+        lines.append("\"handler, METRICS on\" includes reading the counters, formatting the EMF line and one write "
+                     "system call per invocation; authorize itself pays a few counter increments. \"handler as "
+                     "before\" is handler.handler without keeping the invocation for the log lines.")
         lines.append("")
     lines.append("## Two threads sharing one authorizer (POST opaque, requests per second, median of 7)")
     lines.append("")

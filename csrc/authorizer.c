@@ -9,6 +9,7 @@
 #include "cookie_crypto.h"
 #include "event.h"
 #include "jwt_claims.h"
+#include "metrics.h"
 #include "module_state.h"
 #include "phantom.h"
 #include "request_checks.h"
@@ -29,8 +30,9 @@ typedef struct {
     request_names names;
     int allow_token;
     int simple_responses;
-    PyObject *on_deny; /* called as on_deny(reason, status, event) before every denial */
+    PyObject *on_deny; /* called as on_deny(reason, status, event[, detail]) before every denial */
     phantom *phantom;  /* NULL unless USE_PHANTOM_TOKEN: then step 5 exchanges the token for a JWT */
+    authorizer_metrics *metrics; /* NULL unless METRICS=true; updated with the GIL held */
 } Authorizer;
 
 static void free_spans(span *spans, size_t count) {
@@ -46,6 +48,8 @@ static void release_config(Authorizer *self) {
     free(self->names_storage);
     phantom_free(self->phantom);
     self->phantom = NULL;
+    free(self->metrics);
+    self->metrics = NULL;
     self->keys = NULL;
     self->origins = self->required_scopes = NULL;
     self->names_storage = NULL;
@@ -234,10 +238,19 @@ static int decrypt_first(Authorizer *self, const request *req, span name, char *
     return NOT_FOUND;
 }
 
-static void report_denial(Authorizer *self, const char *reason, int status, PyObject *event) {
-    PyObject *result = PyObject_CallFunction(self->on_deny, "siO", reason, status, event);
+/* detail, when not NULL, is passed as a fourth argument: a short text that never holds a secret. */
+static void report_denial_detail(Authorizer *self, const char *reason, int status, PyObject *event,
+                                 const char *detail) {
+    if (self->metrics != NULL) metrics_denied(self->metrics, reason);
+    PyObject *result = detail != NULL
+                           ? PyObject_CallFunction(self->on_deny, "siOs", reason, status, event, detail)
+                           : PyObject_CallFunction(self->on_deny, "siO", reason, status, event);
     if (result == NULL) PyErr_WriteUnraisable(self->on_deny); /* a broken log must not change the outcome */
     Py_XDECREF(result);
+}
+
+static void report_denial(Authorizer *self, const char *reason, int status, PyObject *event) {
+    report_denial_detail(self, reason, status, event, NULL);
 }
 
 /* HTTP_API_RESPONSE_FORMAT=simple shapes only payload 2.0 answers; REST APIs always take a policy. */
@@ -359,9 +372,9 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
             goto out;
         }
         if (exchanged == PHANTOM_FAILED) {
-            report_denial(self, "introspection_failed", 500, event);
             /* detail is a status code or a transport error category: never a token, a credential or the
                response body (introspect.c). */
+            report_denial_detail(self, "introspection_failed", 500, event, detail[0] ? detail : "no usable answer");
             PyErr_Format(g.introspection_error, "token introspection failed: %s",
                          detail[0] ? detail : "no usable answer");
             goto out;
@@ -385,6 +398,7 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
     else
         principal = pseudonym(token, token_len);
     if (principal != NULL) result = allow_response(simple_for(self, &req), principal, resource, token, token_len);
+    if (result != NULL && self->metrics != NULL) self->metrics->allowed++;
 
 out:
     jwt_claims_clear(&claims);
@@ -422,12 +436,12 @@ static void Authorizer_dealloc(Authorizer *self) {
    authorize() never sees the field change. libcurl is loaded here, not at import. */
 static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"url", "client_id", "client_secret", "timeout_ms", "ca_file", "cache_ttl",
-                               "cache_size", NULL};
+                               "cache_size", "pool_size", NULL};
     const char *url, *client_id, *client_secret, *ca_file = NULL;
     long timeout_ms, cache_ttl = 300;
-    Py_ssize_t cache_size = 1024;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sssl|zln:_enable_phantom", keywords, &url, &client_id,
-                                     &client_secret, &timeout_ms, &ca_file, &cache_ttl, &cache_size))
+    Py_ssize_t cache_size = 1024, pool_size = 4;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sssl|zlnn:_enable_phantom", keywords, &url, &client_id,
+                                     &client_secret, &timeout_ms, &ca_file, &cache_ttl, &cache_size, &pool_size))
         return NULL;
     if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "the Authorizer was not configured (its __init__ did not run)");
@@ -441,13 +455,18 @@ static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyO
         PyErr_SetString(PyExc_ValueError, "INTROSPECTION_CACHE_SIZE must not be negative");
         return NULL;
     }
+    if (pool_size < 1) {
+        PyErr_SetString(PyExc_ValueError, "INTROSPECTION_POOL_SIZE must be at least 1");
+        return NULL;
+    }
     /* The same bounds as Config; they also keep the deadline arithmetic in introspect.c far from overflow. */
     if (timeout_ms < 1 || timeout_ms > 600000 || cache_ttl < 0 || cache_ttl > 86400) {
         PyErr_SetString(PyExc_ValueError,
                         "INTROSPECTION_TIMEOUT_MS must be 1 to 600000 and INTROSPECTION_CACHE_TTL 0 to 86400");
         return NULL;
     }
-    phantom_config cfg = {url, client_id, client_secret, timeout_ms, ca_file, cache_ttl, (size_t)cache_size};
+    phantom_config cfg = {url, client_id, client_secret, timeout_ms, ca_file, cache_ttl, (size_t)cache_size,
+                          (size_t)pool_size};
     char *error = NULL;
     phantom *p = phantom_new(&cfg, &error);
     if (p == NULL) {
@@ -457,7 +476,26 @@ static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyO
         return NULL;
     }
     self->phantom = p;
+    if (self->metrics != NULL) phantom_set_metrics(p, self->metrics);
     Py_RETURN_NONE;
+}
+
+/* Called by OAuthProxy.__init__ when METRICS is true, before any request. */
+static PyObject *Authorizer_enable_metrics(Authorizer *self, PyObject *unused) {
+    (void)unused;
+    if (!self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "the Authorizer was not configured (its __init__ did not run)");
+        return NULL;
+    }
+    if (self->metrics == NULL && (self->metrics = calloc(1, sizeof *self->metrics)) == NULL) return PyErr_NoMemory();
+    if (self->phantom != NULL) phantom_set_metrics(self->phantom, self->metrics);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Authorizer_take_metrics(Authorizer *self, PyObject *unused) {
+    (void)unused;
+    if (self->metrics == NULL) Py_RETURN_NONE;
+    return metrics_take(self->metrics);
 }
 
 static PyMethodDef Authorizer_methods[] = {
@@ -468,6 +506,10 @@ static PyMethodDef Authorizer_methods[] = {
      "_enable_phantom(url, client_id, client_secret, timeout_ms, ca_file=None, cache_ttl=300, cache_size=1024)"
      "\n\nTurns on the phantom token exchange (contract step 5); ValueError when libcurl cannot be loaded "
      "or a setting is unusable."},
+    {"_enable_metrics", (PyCFunction)Authorizer_enable_metrics, METH_NOARGS,
+     "_enable_metrics()\n\nStarts counting decisions, introspection calls and cache use (METRICS=true)."},
+    {"_take_metrics", (PyCFunction)Authorizer_take_metrics, METH_NOARGS,
+     "_take_metrics() -> dict | None\n\nThe counts since the last call, then zeroed; None unless metrics are on."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -15,21 +15,33 @@
 #include <openssl/crypto.h>
 
 
-struct introspector {
-    const curl_api *api;
+/* One pooled connection: a curl handle and the buffer its answers are read into. */
+typedef struct {
     CURL *curl;
-    struct curl_slist *headers; /* holds the Basic credentials: wiped on free */
-    /* One transfer at a time on the one handle: `busy` is the ownership token, guarded by `lock`.
-     * Waiters give up at their own deadline (a condition variable on CLOCK_MONOTONIC), so a hung
-     * endpoint cannot make queued calls last longer than their timeout. */
-    pthread_mutex_t lock;
-    pthread_cond_t idle;
-    int busy;
-    int sync_ready;             /* lock and idle were initialised */
-    long timeout_ms;
     char *body;                 /* INTROSPECT_MAX_BODY + 1 bytes, reused */
     size_t body_len;
     int body_overflow;
+} connection;
+
+struct introspector {
+    const curl_api *api;
+    struct curl_slist *headers; /* holds the Basic credentials: wiped on free */
+    char *url;                  /* kept to configure connections made later */
+    char *ca_file;              /* NULL: the system store */
+    long timeout_ms;
+    /* Up to pool_size connections, each used by one transfer at a time. The first is made by
+     * introspector_new; the others only when every existing one is busy, so a process that never
+     * overlaps two misses (Lambda: one request per environment) holds one connection. Idle ones are a
+     * stack: the most recently used, whose TCP/TLS connection is the likeliest to be alive, goes first.
+     * Waiters give up at their own deadline (a condition variable on CLOCK_MONOTONIC), so a hung endpoint
+     * cannot make queued calls last longer than their timeout. All of it is guarded by `lock`. */
+    pthread_mutex_t lock;
+    pthread_cond_t idle_cond;
+    int sync_ready;             /* lock and idle_cond were initialised */
+    size_t pool_size;
+    size_t created;             /* connections made or being made */
+    size_t idle_count;
+    connection **idle;          /* pool_size slots */
 };
 
 static void set_error(char **error, const char *fmt, ...)
@@ -208,14 +220,14 @@ static int is_http_ws(char c)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    introspector *in = userdata;
+    connection *conn = userdata;
     size_t n = size * nmemb; /* size is always 1 for write callbacks */
-    if (n > INTROSPECT_MAX_BODY - in->body_len) {
-        in->body_overflow = 1;
+    if (n > INTROSPECT_MAX_BODY - conn->body_len) {
+        conn->body_overflow = 1;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
-    memcpy(in->body + in->body_len, data, n);
-    in->body_len += n;
+    memcpy(conn->body + conn->body_len, data, n);
+    conn->body_len += n;
     return n;
 }
 
@@ -265,20 +277,20 @@ static int setopt_failed(char **error)
     return -1;
 }
 
-static int configure(introspector *in, const char *url, long timeout_ms,
-                     const char *ca_file, char **error)
+static int configure(const introspector *in, connection *conn, char **error)
 {
     const curl_api *api = in->api;
-    CURL *c = in->curl;
+    CURL *c = conn->curl;
+    const char *ca_file = in->ca_file;
 #define SET(opt, val)                                          \
     do {                                                       \
         if (api->easy_setopt(c, (opt), (val)) != CURLE_OK)     \
             return setopt_failed(error);               \
     } while (0)
 
-    SET(CURLOPT_URL, url);
+    SET(CURLOPT_URL, in->url);
     SET(CURLOPT_NOSIGNAL, 1L); /* signals and threads do not mix */
-    SET(CURLOPT_TIMEOUT_MS, timeout_ms);
+    SET(CURLOPT_TIMEOUT_MS, in->timeout_ms);
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
@@ -297,7 +309,7 @@ static int configure(introspector *in, const char *url, long timeout_ms,
     SET(CURLOPT_POSTFIELDS, "");
     SET(CURLOPT_POSTFIELDSIZE, 0L);
     SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, (void *)in);
+    SET(CURLOPT_WRITEDATA, (void *)conn);
     SET(CURLOPT_MAXFILESIZE, (long)INTROSPECT_MAX_BODY);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_USERAGENT, "oauth-proxy");
@@ -346,12 +358,12 @@ static int init_sync(introspector *in)
         return -1;
     int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     if (rc == 0)
-        rc = pthread_cond_init(&in->idle, &attr);
+        rc = pthread_cond_init(&in->idle_cond, &attr);
     pthread_condattr_destroy(&attr);
     if (rc != 0)
         return -1;
     if (pthread_mutex_init(&in->lock, NULL) != 0) {
-        pthread_cond_destroy(&in->idle);
+        pthread_cond_destroy(&in->idle_cond);
         return -1;
     }
     in->sync_ready = 1;
@@ -378,26 +390,81 @@ static long ms_until(const struct timespec *t)
     return ms > 0 ? (long)ms : 0;
 }
 
-/* 0: this thread owns the handle; -1: the deadline passed first (or the lock failed). */
-static int acquire(introspector *in, const struct timespec *deadline)
+static void connection_free(const curl_api *api, connection *conn)
 {
-    if (pthread_mutex_lock(&in->lock) != 0)
-        return -1;
-    int rc = 0;
-    while (in->busy && rc == 0)
-        rc = pthread_cond_timedwait(&in->idle, &in->lock, deadline);
-    int owned = !in->busy;
-    if (owned)
-        in->busy = 1;
-    pthread_mutex_unlock(&in->lock);
-    return owned ? 0 : -1;
+    if (conn == NULL)
+        return;
+    if (conn->curl != NULL)
+        api->easy_cleanup(conn->curl);
+    if (conn->body != NULL) {
+        OPENSSL_cleanse(conn->body, INTROSPECT_MAX_BODY + 1);
+        free(conn->body);
+    }
+    free(conn);
 }
 
-static void release(introspector *in)
+/* A configured connection, or NULL with *error set (when error is not NULL). */
+static connection *connection_new(const introspector *in, char **error)
+{
+    connection *conn = calloc(1, sizeof *conn);
+    if (conn != NULL)
+        conn->body = malloc(INTROSPECT_MAX_BODY + 1);
+    if (conn == NULL || conn->body == NULL) {
+        set_error(error, "out of memory");
+        connection_free(in->api, conn);
+        return NULL;
+    }
+    conn->curl = in->api->easy_init();
+    if (conn->curl == NULL) {
+        set_error(error, "cannot create a libcurl handle");
+        connection_free(in->api, conn);
+        return NULL;
+    }
+    if (configure(in, conn, error) != 0) {
+        connection_free(in->api, conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/* A connection for this thread's transfer: an idle one, a new one while the pool is not full, or the first
+ * one released before the deadline. NULL when the deadline passed first, or a new connection could not be
+ * made (*new_failed set). */
+static connection *acquire(introspector *in, const struct timespec *deadline, int *new_failed)
+{
+    *new_failed = 0;
+    if (pthread_mutex_lock(&in->lock) != 0)
+        return NULL;
+    int rc = 0;
+    while (in->idle_count == 0 && in->created >= in->pool_size && rc == 0)
+        rc = pthread_cond_timedwait(&in->idle_cond, &in->lock, deadline);
+    connection *conn = NULL;
+    int make = 0;
+    if (in->idle_count > 0) {
+        conn = in->idle[--in->idle_count];
+    } else if (in->created < in->pool_size) {
+        in->created++; /* the slot is ours while the connection is made outside the lock */
+        make = 1;
+    }
+    pthread_mutex_unlock(&in->lock);
+    if (!make)
+        return conn;
+    conn = connection_new(in, NULL);
+    if (conn == NULL) {
+        pthread_mutex_lock(&in->lock);
+        in->created--;
+        pthread_cond_signal(&in->idle_cond); /* a waiter may make it instead */
+        pthread_mutex_unlock(&in->lock);
+        *new_failed = 1;
+    }
+    return conn;
+}
+
+static void release(introspector *in, connection *conn)
 {
     pthread_mutex_lock(&in->lock);
-    in->busy = 0;
-    pthread_cond_signal(&in->idle);
+    in->idle[in->idle_count++] = conn;
+    pthread_cond_signal(&in->idle_cond);
     pthread_mutex_unlock(&in->lock);
 }
 
@@ -411,7 +478,8 @@ static void free_headers(const curl_api *api, struct curl_slist *h)
 
 introspector *introspector_new(const curl_api *api, const char *url,
                                const char *client_id, const char *client_secret,
-                               long timeout_ms, const char *ca_file, char **error)
+                               long timeout_ms, const char *ca_file, size_t pool_size,
+                               char **error)
 {
     if (error != NULL)
         *error = NULL;
@@ -432,6 +500,10 @@ introspector *introspector_new(const curl_api *api, const char *url,
         set_error(error, "INTROSPECTION_TIMEOUT_MS must be a positive number of milliseconds");
         return NULL;
     }
+    if (pool_size < 1 || pool_size > INTROSPECT_MAX_POOL) {
+        set_error(error, "INTROSPECTION_POOL_SIZE must be between 1 and %d", INTROSPECT_MAX_POOL);
+        return NULL;
+    }
     if (strncasecmp(url, "https://", 8) == 0) {
         curl_version_info_data *v = api->version_info(CURLVERSION_NOW);
         if (v == NULL || !(v->features & CURL_VERSION_SSL)) {
@@ -447,14 +519,17 @@ introspector *introspector_new(const curl_api *api, const char *url,
     }
     in->api = api;
     in->timeout_ms = timeout_ms;
+    in->pool_size = pool_size;
     if (init_sync(in) != 0) {
         free(in);
         set_error(error, "cannot create the introspection lock");
         return NULL;
     }
-    in->body = malloc(INTROSPECT_MAX_BODY + 1);
+    in->idle = calloc(pool_size, sizeof *in->idle);
+    in->url = strdup(url);
+    in->ca_file = ca_file != NULL ? strdup(ca_file) : NULL;
     char *auth = basic_auth_header(client_id, client_secret);
-    if (in->body == NULL || auth == NULL) {
+    if (in->idle == NULL || in->url == NULL || (ca_file != NULL && in->ca_file == NULL) || auth == NULL) {
         set_error(error, "out of memory");
         goto fail;
     }
@@ -481,13 +556,12 @@ introspector *introspector_new(const curl_api *api, const char *url,
     free(auth);
     auth = NULL;
 
-    in->curl = api->easy_init();
-    if (in->curl == NULL) {
-        set_error(error, "cannot create a libcurl handle");
+    /* The first connection now, so an unusable setting fails at configuration, not on a request. */
+    connection *first = connection_new(in, error);
+    if (first == NULL)
         goto fail;
-    }
-    if (configure(in, url, timeout_ms, ca_file, error) != 0)
-        goto fail;
+    in->idle[in->idle_count++] = first;
+    in->created = 1;
     return in;
 
 fail:
@@ -503,22 +577,22 @@ void introspector_free(introspector *in)
 {
     if (in == NULL)
         return;
-    if (in->curl != NULL)
-        in->api->easy_cleanup(in->curl);
+    /* No call is running (the owner frees it last), so every connection made is idle. */
+    for (size_t i = 0; i < in->idle_count; i++)
+        connection_free(in->api, in->idle[i]);
+    free(in->idle);
     if (in->headers != NULL)
         free_headers(in->api, in->headers);
-    if (in->body != NULL) {
-        OPENSSL_cleanse(in->body, INTROSPECT_MAX_BODY + 1);
-        free(in->body);
-    }
+    free(in->url);
+    free(in->ca_file);
     if (in->sync_ready) {
-        pthread_cond_destroy(&in->idle);
+        pthread_cond_destroy(&in->idle_cond);
         pthread_mutex_destroy(&in->lock);
     }
     free(in);
 }
 
-static introspect_status classify(introspector *in, long status, char **jwt, size_t *jwt_len,
+static introspect_status classify(const connection *conn, long status, char **jwt, size_t *jwt_len,
                                   char *detail, size_t detail_size)
 {
     if (status == 204)
@@ -527,8 +601,8 @@ static introspect_status classify(introspector *in, long status, char **jwt, siz
         set_detail(detail, detail_size, "HTTP status %ld", status);
         return INTROSPECT_FAILED;
     }
-    const char *s = in->body;
-    size_t n = in->body_len;
+    const char *s = conn->body;
+    size_t n = conn->body_len;
     while (n > 0 && is_http_ws(s[0])) {
         s++;
         n--;
@@ -593,44 +667,47 @@ introspect_status introspector_call(introspector *in, const char *token, size_t 
     /* INTROSPECTION_TIMEOUT_MS bounds the whole call, time spent queueing for the handle included. */
     struct timespec deadline;
     deadline_after(&deadline, in->timeout_ms);
-    if (acquire(in, &deadline) != 0) {
-        set_detail(detail, detail_size, "timeout waiting for another introspection call");
+    int new_failed;
+    connection *conn = acquire(in, &deadline, &new_failed);
+    if (conn == NULL) {
+        set_detail(detail, detail_size, new_failed ? "cannot open another introspection connection"
+                                                   : "timeout waiting for another introspection call");
         goto out;
     }
     long left_ms = ms_until(&deadline);
     if (left_ms <= 0) {
-        release(in);
+        release(in, conn);
         set_detail(detail, detail_size, "timeout waiting for another introspection call");
         goto out;
     }
-    in->body_len = 0;
-    in->body_overflow = 0;
-    CURLcode rc = api->easy_setopt(in->curl, CURLOPT_TIMEOUT_MS, left_ms);
+    conn->body_len = 0;
+    conn->body_overflow = 0;
+    CURLcode rc = api->easy_setopt(conn->curl, CURLOPT_TIMEOUT_MS, left_ms);
     if (rc == CURLE_OK)
-        rc = api->easy_setopt(in->curl, CURLOPT_POSTFIELDS, form);
+        rc = api->easy_setopt(conn->curl, CURLOPT_POSTFIELDS, form);
     if (rc == CURLE_OK)
-        rc = api->easy_setopt(in->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form_len);
+        rc = api->easy_setopt(conn->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form_len);
     if (rc == CURLE_OK)
-        rc = api->easy_perform(in->curl);
+        rc = api->easy_perform(conn->curl);
     long status = 0;
     if (rc == CURLE_OK)
-        rc = api->easy_getinfo(in->curl, CURLINFO_RESPONSE_CODE, &status);
+        rc = api->easy_getinfo(conn->curl, CURLINFO_RESPONSE_CODE, &status);
     /* The handle must not keep pointing at the form once it is freed. */
-    api->easy_setopt(in->curl, CURLOPT_POSTFIELDS, "");
-    api->easy_setopt(in->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    api->easy_setopt(conn->curl, CURLOPT_POSTFIELDS, "");
+    api->easy_setopt(conn->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 
     if (rc != CURLE_OK) {
-        if (in->body_overflow || rc == CURLE_FILESIZE_EXCEEDED)
+        if (conn->body_overflow || rc == CURLE_FILESIZE_EXCEEDED)
             set_detail(detail, detail_size, "response larger than %d bytes", INTROSPECT_MAX_BODY);
         else
             set_detail(detail, detail_size, "%s (curl error %d)", curl_category(rc), (int)rc);
     } else {
-        result = classify(in, status, jwt, jwt_len, detail, detail_size);
+        result = classify(conn, status, jwt, jwt_len, detail, detail_size);
     }
     /* The body may hold a JWT, a credential in its own right. */
-    OPENSSL_cleanse(in->body, in->body_len);
-    in->body_len = 0;
-    release(in);
+    OPENSSL_cleanse(conn->body, conn->body_len);
+    conn->body_len = 0;
+    release(in, conn);
 out:
     OPENSSL_cleanse(form, form_len);
     free(form);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "curl_loader.h"
 #include "introspect.h"
@@ -19,6 +20,7 @@
 struct phantom {
     introspector *introspector;
     token_cache *cache;
+    authorizer_metrics *metrics; /* NULL unless METRICS=true */
 };
 
 /* Far above any sensible setting; keeps a typo from reserving gigabytes. */
@@ -67,7 +69,7 @@ phantom *phantom_new(const phantom_config *cfg, char **error)
         return NULL;
     }
     p->introspector = introspector_new(api, cfg->url, cfg->client_id, cfg->client_secret,
-                                       cfg->timeout_ms, cfg->ca_file, error);
+                                       cfg->timeout_ms, cfg->ca_file, cfg->pool_size, error);
     if (p->introspector == NULL) {
         if (*error == NULL)
             *error = msg("cannot set up introspection");
@@ -92,6 +94,18 @@ void phantom_free(phantom *p)
     free(p);
 }
 
+void phantom_set_metrics(phantom *p, authorizer_metrics *m)
+{
+    p->metrics = m;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t token_len,
                                        char **jwt, size_t *jwt_len, jwt_claims *out_claims,
                                        char *detail, size_t detail_size)
@@ -102,13 +116,23 @@ phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t tok
         memset(out_claims, 0, sizeof *out_claims);
     if (detail != NULL && detail_size > 0)
         detail[0] = '\0';
-    if (token_cache_get(p->cache, token, token_len, jwt, jwt_len, out_claims))
+    authorizer_metrics *metrics = p->metrics;
+    if (token_cache_get(p->cache, token, token_len, jwt, jwt_len, out_claims)) {
+        if (metrics != NULL)
+            metrics->cache_hits++;
         return PHANTOM_JWT;
+    }
 
     introspect_status st;
+    double started = metrics != NULL ? now_ms() : 0;
     Py_BEGIN_ALLOW_THREADS
     st = introspector_call(p->introspector, token, token_len, jwt, jwt_len, detail, detail_size);
     Py_END_ALLOW_THREADS
+    if (metrics != NULL) {
+        /* Back under the GIL: the counters are shared with every other thread's calls. */
+        metrics->cache_misses++;
+        metrics_introspected(metrics, now_ms() - started);
+    }
 
     if (st == INTROSPECT_INACTIVE)
         return PHANTOM_INACTIVE;

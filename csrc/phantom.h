@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "jwt_claims.h"
+#include "metrics.h"
 
 typedef struct phantom phantom;
 
@@ -19,12 +20,17 @@ typedef struct {
     const char *ca_file; /* NULL: system store */
     long cache_ttl_s;
     size_t cache_size;
+    size_t pool_size; /* connections to the endpoint, 1 to INTROSPECT_MAX_POOL */
 } phantom_config;
 
 /* Loads libcurl on first use. No Python API. On failure returns NULL with
  * *error set to a malloc'ed message that is safe to show (no secret). */
 phantom *phantom_new(const phantom_config *cfg, char **error);
 void phantom_free(phantom *p);
+
+/* From now on count cache hits and misses and time each transfer into m (NULL: stop). m belongs to the
+ * caller and must outlive p's use of it; it is updated with the GIL held. */
+void phantom_set_metrics(phantom *p, authorizer_metrics *m);
 
 typedef enum { PHANTOM_JWT, PHANTOM_INACTIVE, PHANTOM_FAILED } phantom_result;
 

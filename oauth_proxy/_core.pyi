@@ -17,7 +17,7 @@ class Authorizer:
         allow_token: bool,
         required_scopes: Sequence[str],
         simple_responses: bool,
-        on_deny: Callable[[str, int, object], object],
+        on_deny: Callable[..., object],  # (reason, status, event) or, for an introspection failure, (..., detail)
     ) -> None: ...
     def authorize(self, event: Mapping[str, Any]) -> dict[str, Any]: ...
     def _enable_phantom(
@@ -29,4 +29,7 @@ class Authorizer:
         ca_file: str | None = None,
         cache_ttl: int = 300,
         cache_size: int = 1024,
+        pool_size: int = 4,
     ) -> None: ...
+    def _enable_metrics(self) -> None: ...
+    def _take_metrics(self) -> dict[str, Any] | None: ...

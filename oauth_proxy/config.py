@@ -16,12 +16,17 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _COOKIE_NAME_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _SCHEME_CHARS = frozenset("+.-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# AWS_LAMBDA_LOG_LEVEL (Lambda's advanced logging controls) names levels its own way.
+_LAMBDA_LOG_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "ERROR": "ERROR",
+                      "FATAL": "CRITICAL"}
+# CloudWatch namespaces: 1 to 255 of these characters, and not AWS/ (reserved for AWS services).
+_NAMESPACE_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.-_/#: ")
 _RESPONSE_FORMATS = ("simple", "iam")
 _SECRET_FIELDS = ("encryption_key", "previous_encryption_keys", "client_secret")
 _FIELDS = ("trusted_web_origins", "cookie_name_prefix", "encryption_key", "previous_encryption_keys", "allow_token",
            "use_phantom_token", "introspection_url", "client_id", "client_secret", "introspection_timeout_ms",
            "introspection_ca_file", "introspection_cache_ttl", "introspection_cache_size", "required_scopes",
-           "http_api_response_format", "log_level")
+           "http_api_response_format", "log_level", "introspection_pool_size", "metrics", "metrics_namespace")
 
 
 class Config:
@@ -37,7 +42,8 @@ class Config:
                  introspection_timeout_ms: int = 3000, introspection_ca_file: Optional[str] = None,
                  introspection_cache_ttl: int = 300, introspection_cache_size: int = 1024,
                  required_scopes: Union[Sequence[str], str] = (), http_api_response_format: str = "simple",
-                 log_level: str = "WARNING") -> None:
+                 log_level: str = "WARNING", introspection_pool_size: int = 4, metrics: bool = False,
+                 metrics_namespace: str = "OAuthProxy") -> None:
         given = locals()
         put = object.__setattr__
         for name in _FIELDS:
@@ -76,6 +82,9 @@ class Config:
         put(self, "introspection_timeout_ms", _number("INTROSPECTION_TIMEOUT_MS", self.introspection_timeout_ms, 1, 600_000))
         put(self, "introspection_cache_ttl", _number("INTROSPECTION_CACHE_TTL", self.introspection_cache_ttl, 0, 86_400))
         put(self, "introspection_cache_size", _number("INTROSPECTION_CACHE_SIZE", self.introspection_cache_size, 0, 10_000_000))
+        put(self, "introspection_pool_size", _number("INTROSPECTION_POOL_SIZE", self.introspection_pool_size, 1, 64))
+        put(self, "metrics", _flag("METRICS", self.metrics))
+        put(self, "metrics_namespace", _namespace(self.metrics_namespace))
         put(self, "required_scopes", _scopes(self.required_scopes))
         put(self, "http_api_response_format", _choice("HTTP_API_RESPONSE_FORMAT", self.http_api_response_format, _RESPONSE_FORMATS).lower())
         put(self, "log_level", _choice("LOG_LEVEL", self.log_level, _LOG_LEVELS).upper())
@@ -107,6 +116,14 @@ class Config:
         for name in ("trusted_web_origins", "cookie_name_prefix", "encryption_key"):
             if name not in values:
                 raise ConfigError(f"{name.upper()} is required")
+        if "log_level" not in values:
+            lambda_level = env.get("AWS_LAMBDA_LOG_LEVEL")
+            if isinstance(lambda_level, str) and lambda_level.strip():
+                level = _LAMBDA_LOG_LEVELS.get(lambda_level.strip().upper())
+                if level is None:
+                    raise ConfigError(f"AWS_LAMBDA_LOG_LEVEL (used while LOG_LEVEL is unset) must be one of "
+                                      f"{', '.join(_LAMBDA_LOG_LEVELS)}, not {lambda_level.strip()!r}")
+                values["log_level"] = level
         return cls(**values)
 
     def __repr__(self) -> str:
@@ -120,12 +137,13 @@ def _from_text(name: str, text: str) -> object:
     """Environment text to the keyword form's types."""
     if name in ("trusted_web_origins", "previous_encryption_keys"):
         return [item.strip() for item in text.split(",")]
-    if name in ("allow_token", "use_phantom_token"):
+    if name in ("allow_token", "use_phantom_token", "metrics"):
         lowered = text.lower()
         if lowered not in ("true", "false"):
             raise ConfigError(f"{name.upper()} must be true or false, not {text!r}")
         return lowered == "true"
-    if name.startswith("introspection_") and name[len("introspection_"):] in ("timeout_ms", "cache_ttl", "cache_size"):
+    if name.startswith("introspection_") and name[len("introspection_"):] in ("timeout_ms", "cache_ttl", "cache_size",
+                                                                                   "pool_size"):
         if not (text.isascii() and text.isdigit()):
             raise ConfigError(f"{name.upper()} must be a whole number, not {text!r}")
         return int(text)
@@ -201,6 +219,14 @@ def _choice(setting: str, value: object, allowed: tuple) -> str:
     if not isinstance(value, str) or value.strip().lower() not in [a.lower() for a in allowed]:
         raise ConfigError(f"{setting} must be one of {', '.join(allowed)}, not {value!r}")
     return value.strip()
+
+
+def _namespace(value: object) -> str:
+    if (not isinstance(value, str) or not 1 <= len(value) <= 255 or not _NAMESPACE_CHARS.issuperset(value)
+            or value.startswith("AWS/")):
+        raise ConfigError("METRICS_NAMESPACE must be 1 to 255 letters, digits or . - _ / # : and spaces, "
+                          "and not start with AWS/")
+    return value
 
 
 def _scopes(value: object) -> tuple:

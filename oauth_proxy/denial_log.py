@@ -1,8 +1,28 @@
-"""One JSON line per denial, with the contract's reason code. Only the reason, the status, the method and
-the path are written: never a header, a cookie or a token."""
+"""The log lines of oauth_proxy: one per denial, with the contract's reason code, and one per invocation
+that meets a configuration error. Each carries the request's ids (API Gateway's, from the event, and
+Lambda's, from the invocation `handler` is running) and the reason, status, method and path: never a
+header, a cookie, a token, a key or a secret.
+
+Two shapes, chosen like the Lambda runtime chooses its own: a JSON text line by default, and with Lambda's
+JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON) the same fields as attributes of the record, which the
+runtime's formatter writes as top-level fields of its JSON object (with "message" set to the event name)
+instead of quoting our line inside its "message"."""
 from __future__ import annotations
 
+import os
 import sys
+from _thread import _local
+
+
+class _Invocation(_local):
+    """The Lambda context of the invocation each thread is running (or ran last), set by
+    oauth_proxy.lambda_handler. A thread-local, so a denial is never logged with another thread's
+    invocation id; _thread is built in, nothing to import at a cold start."""
+
+    context = None  # a thread that never set it reads this, without an AttributeError raised and caught
+
+
+invocation = _Invocation()
 
 # logging is imported on the first denial, not at import: it costs about 8 ms and 2 MB of a cold start
 # (the Lambda runtime has usually loaded it already, a bare interpreter has not).
@@ -50,14 +70,54 @@ def _method_and_path(event: object) -> tuple:
     return _field(event.get("httpMethod")), _field(event.get("path"))
 
 
-def log_denial(reason: str, status: int, event: object) -> None:
-    """Called by the C authorizer before every denial."""
-    level = 40 if status >= 500 else 30  # ERROR, WARNING
+def api_request_id(event: object) -> object:
+    """requestContext.requestId: the same place in payload 1.0 and 2.0 events."""
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    return _field(context.get("requestId")) if isinstance(context, dict) else None
+
+
+def lambda_request_id(context: object = None) -> object:
+    """context.aws_request_id of the given Lambda context, else of the invocation this thread is running."""
+    if context is None:
+        context = invocation.context
+        if context is None:
+            return None
+    return _field(getattr(context, "aws_request_id", None))
+
+
+def _json_format() -> bool:
+    return os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").strip().upper() == "JSON"
+
+
+def _write(level: int, line: dict) -> None:
     logger = _logger()
     if not logger.isEnabledFor(level):
         return
+    if _json_format():
+        # The runtime's JsonFormatter turns the record's extra attributes into fields of its object.
+        logger.log(level, line["event"], extra=line)
+        return
     import json  # here, not at the top: a cold start that denies nothing need not load it
 
-    method, path = _method_and_path(event)
-    line = {"event": "authorizer_denied", "reason": reason, "status": status, "method": method, "path": path}
     logger.log(level, json.dumps(line, separators=(",", ":")))
+
+
+def log_denial(reason: str, status: int, event: object, detail: object = None) -> None:
+    """Called by the C authorizer before every denial; detail (introspection failures: an HTTP status or a
+    transport error category, never a secret or the endpoint's answer) is added when given."""
+    level = 40 if status >= 500 else 30  # ERROR, WARNING
+    if not _logger().isEnabledFor(level):
+        return
+    method, path = _method_and_path(event)
+    line = {"event": "authorizer_denied", "reason": reason, "status": status, "method": method, "path": path,
+            "apiRequestId": api_request_id(event), "awsRequestId": lambda_request_id()}
+    if detail is not None:
+        line["detail"] = _field(detail)
+    _write(level, line)
+
+
+def log_configuration_error(error: BaseException, event: object, context: object) -> None:
+    """One ERROR line for an invocation that cannot be served: the configuration was refused at start.
+    ConfigError messages name the setting and never hold its value when that is a secret (config.py)."""
+    _write(40, {"event": "configuration_error", "error": f"{type(error).__name__}: {error}",
+                "apiRequestId": api_request_id(event), "awsRequestId": lambda_request_id(context)})

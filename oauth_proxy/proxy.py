@@ -33,9 +33,12 @@ class OAuthProxy(_core.Authorizer):
                     config.introspection_ca_file,
                     config.introspection_cache_ttl,
                     config.introspection_cache_size,
+                    config.introspection_pool_size,
                 )
             except ValueError as exc:
                 # The C messages name the setting (or libcurl) and never carry a credential.
                 raise ConfigError(f"phantom tokens: {exc}") from None
+        if config.metrics:
+            self._enable_metrics()
         self.config = config
         set_level(config.log_level)

@@ -197,3 +197,35 @@ def test_log_level_is_applied(denials):
     assert logging.getLogger("oauth_proxy").level == logging.ERROR
     oauth_proxy.OAuthProxy(from_env())
     assert logging.getLogger("oauth_proxy").level == logging.WARNING
+
+
+def test_operations_settings():
+    cfg = from_env()
+    assert cfg.introspection_pool_size == 4 and cfg.metrics is False and cfg.metrics_namespace == "OAuthProxy"
+    cfg = from_env(INTROSPECTION_POOL_SIZE=" 2 ", METRICS="TRUE", METRICS_NAMESPACE="Shop/Auth proxy")
+    assert cfg.introspection_pool_size == 2 and cfg.metrics is True and cfg.metrics_namespace == "Shop/Auth proxy"
+
+
+@pytest.mark.parametrize("changes, setting", [
+    ({"INTROSPECTION_POOL_SIZE": "0"}, "INTROSPECTION_POOL_SIZE"),
+    ({"INTROSPECTION_POOL_SIZE": "65"}, "INTROSPECTION_POOL_SIZE"),
+    ({"INTROSPECTION_POOL_SIZE": "two"}, "INTROSPECTION_POOL_SIZE"),
+    ({"METRICS": "yes"}, "METRICS"),
+    ({"METRICS_NAMESPACE": "AWS/Lambda"}, "METRICS_NAMESPACE"),
+    ({"METRICS_NAMESPACE": "x" * 256}, "METRICS_NAMESPACE"),
+    ({"METRICS_NAMESPACE": "a{b}"}, "METRICS_NAMESPACE"),
+])
+def test_bad_operations_settings(changes, setting):
+    assert setting in config_error(**changes)
+
+
+@pytest.mark.parametrize("lambda_level, level", [("TRACE", "DEBUG"), ("debug", "DEBUG"), ("INFO", "INFO"),
+                                                 ("WARN", "WARNING"), ("ERROR", "ERROR"), ("FATAL", "CRITICAL")])
+def test_lambda_log_level_applies_when_log_level_is_unset(lambda_level, level):
+    assert from_env(AWS_LAMBDA_LOG_LEVEL=lambda_level).log_level == level
+    assert from_env(AWS_LAMBDA_LOG_LEVEL=lambda_level, LOG_LEVEL="  ").log_level == level
+    assert from_env(AWS_LAMBDA_LOG_LEVEL=lambda_level, LOG_LEVEL="error").log_level == "ERROR"
+
+
+def test_unknown_lambda_log_level_is_named():
+    assert "AWS_LAMBDA_LOG_LEVEL" in config_error(AWS_LAMBDA_LOG_LEVEL="LOUD")

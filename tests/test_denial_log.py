@@ -9,17 +9,53 @@ import oauth_proxy
 from conftest import CSRF, KEY, OPAQUE, ORIGIN, PREFIX, cookies, http_event, proxy, rest_event, spa_headers
 
 
+def with_request_id(event: dict, request_id: str) -> dict:
+    event.setdefault("requestContext", {})["requestId"] = request_id
+    return event
+
+
 def test_line_fields_for_rest_and_http_events(denials):
     authorizer = proxy()
-    authorizer.authorize(rest_event("DELETE", {"Origin": "https://evil.example"}))
-    authorizer.authorize(http_event("PATCH", {"origin": "https://evil.example"}, []))
+    authorizer.authorize(with_request_id(rest_event("DELETE", {"Origin": "https://evil.example"}), "rest-1"))
+    authorizer.authorize(with_request_id(http_event("PATCH", {"origin": "https://evil.example"}, []), "http-2"))
     with pytest.raises(oauth_proxy.Unauthorized):
         authorizer.authorize(rest_event("GET", {"Origin": ORIGIN}))
+    common = {"event": "authorizer_denied", "awsRequestId": None}
     assert denials.lines == [
-        {"event": "authorizer_denied", "reason": "untrusted_origin", "status": 403, "method": "DELETE", "path": "/orders/1"},
-        {"event": "authorizer_denied", "reason": "untrusted_origin", "status": 403, "method": "PATCH", "path": "/orders"},
-        {"event": "authorizer_denied", "reason": "at_cookie_missing", "status": 401, "method": "GET", "path": "/orders/1"},
+        {**common, "reason": "untrusted_origin", "status": 403, "method": "DELETE", "path": "/orders/1", "apiRequestId": "rest-1"},
+        {**common, "reason": "untrusted_origin", "status": 403, "method": "PATCH", "path": "/orders", "apiRequestId": "http-2"},
+        {**common, "reason": "at_cookie_missing", "status": 401, "method": "GET", "path": "/orders/1", "apiRequestId": None},
     ]
+
+
+def test_the_lambda_request_id_is_the_invocation_of_this_thread(denials):
+    """handler records the invocation's context per thread; a thread outside any invocation logs none."""
+    import threading
+
+    from oauth_proxy.denial_log import invocation
+
+    class Context:
+        aws_request_id = "lambda-7"
+
+    authorizer = proxy()
+    invocation.context = Context()
+    try:
+        authorizer.authorize(rest_event("GET", {}))
+        other = threading.Thread(target=authorizer.authorize, args=(rest_event("GET", {}),))
+        other.start()
+        other.join()
+    finally:
+        invocation.context = None
+    authorizer.authorize(rest_event("GET", {}))
+    assert [line["awsRequestId"] for line in denials.lines] == ["lambda-7", None, None]
+
+
+def test_odd_request_ids_are_dropped_or_cut(denials):
+    authorizer = proxy()
+    authorizer.authorize({"requestContext": {"requestId": 5}})
+    authorizer.authorize(with_request_id(rest_event("GET", {}), "r" * 5000))
+    assert denials.lines[0]["apiRequestId"] is None
+    assert denials.lines[1]["apiRequestId"] == "r" * 256
 
 
 def test_allowed_requests_log_nothing(denials):

@@ -220,6 +220,16 @@ def test_denials_are_logged_with_their_reason(server, make_proxy, caplog, reply,
     assert [(line["reason"], line["status"]) for line in lines] == [(reason, status)]
 
 
+@pytest.mark.parametrize("reply, detail", [(Reply(503), "HTTP status 503"),
+                                           (Reply(abort=True), "connection closed by the server (curl error")])
+def test_an_introspection_failure_line_says_what_failed(server, make_proxy, caplog, reply, detail):
+    server.reply = reply
+    with pytest.raises(oauth_proxy.IntrospectionError):
+        make_proxy(server.url).authorize(bearer_event(OPAQUE))
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "oauth_proxy"]
+    assert line["reason"] == "introspection_failed" and line["detail"].startswith(detail)
+
+
 def test_introspection_error_message_says_what_failed(server, make_proxy):
     server.reply = Reply(503)
     with pytest.raises(oauth_proxy.IntrospectionError) as info:
