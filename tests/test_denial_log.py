@@ -18,8 +18,10 @@ def test_line_fields_for_rest_and_http_events(denials):
     authorizer = proxy()
     authorizer.authorize(with_request_id(rest_event("DELETE", {"Origin": "https://evil.example"}), "rest-1"))
     authorizer.authorize(with_request_id(http_event("PATCH", {"origin": "https://evil.example"}, []), "http-2"))
+    without_id = rest_event("GET", {"Origin": ORIGIN})
+    without_id.get("requestContext", {}).pop("requestId", None)
     with pytest.raises(oauth_proxy.Unauthorized):
-        authorizer.authorize(rest_event("GET", {"Origin": ORIGIN}))
+        authorizer.authorize(without_id)
     common = {"event": "authorizer_denied", "awsRequestId": None}
     assert denials.lines == [
         {**common, "reason": "untrusted_origin", "status": 403, "method": "DELETE", "path": "/orders/1", "apiRequestId": "rest-1"},
