@@ -343,8 +343,9 @@ int json_claims_parse(const char *json, size_t len, jwt_claims *out) {
     return -1;
 }
 
-int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
-    memset(out, 0, sizeof *out);
+int jwt_payload(const char *token, size_t len, unsigned char **json, size_t *json_len) {
+    *json = NULL;
+    *json_len = 0;
     const char *dot1 = memchr(token, '.', len);
     if (dot1 == NULL) return -1;
     const char *payload = dot1 + 1, *end = token + len;
@@ -353,14 +354,85 @@ int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
     size_t payload_len = (size_t)(dot2 - payload);
     if (dot1 == token || payload_len == 0) return -1;
 
-    unsigned char *json = malloc(b64url_decoded_max(payload_len));
-    size_t json_len = 0;
-    if (json == NULL) return -1;
-    int rc = -1;
-    if (b64url_decode(payload, payload_len, json, &json_len) == 0)
-        rc = json_claims_parse((const char *)json, json_len, out);
+    unsigned char *decoded = malloc(b64url_decoded_max(payload_len));
+    if (decoded == NULL) return -1;
+    if (b64url_decode(payload, payload_len, decoded, json_len) != 0) {
+        free(decoded);
+        *json_len = 0;
+        return -1;
+    }
+    *json = decoded;
+    return 0;
+}
+
+int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
+    memset(out, 0, sizeof *out);
+    unsigned char *json;
+    size_t json_len;
+    if (jwt_payload(token, len, &json, &json_len) != 0) return -1;
+    int rc = json_claims_parse((const char *)json, json_len, out);
     free(json);
     return rc;
+}
+
+static int key_is(const unsigned char *s, const unsigned char *e, int escaped, const char *name, size_t name_len,
+                  int *failed) {
+    if (!escaped) return (size_t)(e - s) == name_len && memcmp(s, name, name_len) == 0;
+    size_t len = 0;
+    char *decoded = decode_string(s, e, &len);
+    if (decoded == NULL) {
+        *failed = 1;
+        return 0;
+    }
+    int same = len == name_len && memcmp(decoded, name, len) == 0;
+    free(decoded);
+    return same;
+}
+
+int json_members(const unsigned char *json, size_t len, const char *const *names, const size_t *name_lens,
+                 size_t count, json_member *out) {
+    memset(out, 0, count * sizeof *out);
+    json_reader r = {json, json + len};
+    skip_blanks(&r);
+    if (r.p >= r.end || *r.p != '{') return -1;
+    r.p++;
+    skip_blanks(&r);
+    if (r.p < r.end && *r.p == '}') {
+        r.p++;
+    } else {
+        for (;;) {
+            const unsigned char *s, *e;
+            int escaped, failed = 0;
+            if (r.p >= r.end || *r.p != '"' || read_string(&r, &s, &e, &escaped) != 0) return -1;
+            skip_blanks(&r);
+            if (r.p >= r.end || *r.p++ != ':') return -1;
+            skip_blanks(&r);
+            const unsigned char *value = r.p;
+            if (skip_value(&r, 1) != 0) return -1;
+            for (size_t i = 0; i < count; i++) {
+                if (!key_is(s, e, escaped, names[i], name_lens[i], &failed)) continue;
+                out[i].raw = value;
+                out[i].raw_len = (size_t)(r.p - value);
+                switch (*value) {
+                case '"': out[i].type = JSON_STRING; break;
+                case 't': out[i].type = JSON_TRUE; break;
+                case 'f': out[i].type = JSON_FALSE; break;
+                case '-': out[i].type = JSON_NUMBER; break;
+                default: out[i].type = is_digit(*value) ? JSON_NUMBER : JSON_OTHER; break;
+                }
+            }
+            if (failed) return -1;
+            int more = next_or_close(&r, '}');
+            if (more < 0) return -1;
+            if (more == 0) break;
+        }
+    }
+    skip_blanks(&r);
+    return r.p == r.end ? 0 : -1;
+}
+
+char *json_member_string(const json_member *member, size_t *len) {
+    return decode_string(member->raw + 1, member->raw + member->raw_len - 1, len);
 }
 
 void jwt_claims_clear(jwt_claims *claims) {

@@ -30,4 +30,25 @@ int json_claims_parse(const char *json, size_t len, jwt_claims *out);
 
 void jwt_claims_clear(jwt_claims *claims);
 
+/* The decoded payload of a token shaped like a JWS compact serialization: 0 with *json malloc'ed (free()
+   it) and not yet checked as JSON, or -1. */
+int jwt_payload(const char *token, size_t len, unsigned char **json, size_t *json_len);
+
+/* Selected members of a top-level JSON object (CONTEXT_CLAIMS). */
+enum { JSON_ABSENT = 0, JSON_STRING, JSON_NUMBER, JSON_TRUE, JSON_FALSE, JSON_OTHER };
+
+typedef struct {
+    int type;
+    const unsigned char *raw; /* the value's text inside the JSON, quotes included for a string */
+    size_t raw_len;
+} json_member;
+
+/* 0 when `json` is a strict JSON object (the same reading as json_claims_parse), with out[i] describing the
+   member named names[i] (the last when repeated; JSON_ABSENT when missing); -1 otherwise. */
+int json_members(const unsigned char *json, size_t len, const char *const *names, const size_t *name_lens,
+                 size_t count, json_member *out);
+
+/* The decoded UTF-8 of a JSON_STRING member: malloc'ed, NUL-terminated, or NULL when out of memory. */
+char *json_member_string(const json_member *member, size_t *len);
+
 #endif
