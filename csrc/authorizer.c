@@ -730,8 +730,9 @@ static PyObject *Authorizer_deny(Authorizer *self, PyObject *const *args, Py_ssi
     static const char *const names[] = {"event", "reason"};
     PyObject *arg[2];
     if (!configured(self) || parse_arguments("deny", args, nargs, kwnames, names, 2, 1, arg) < 0) return NULL;
-    const char *reason = "forbidden";
-    if (arg[1] != NULL) {
+    /* No reason: the answer to a Forbidden that authenticate() has already logged. */
+    const char *reason = NULL;
+    if (arg[1] != NULL && arg[1] != Py_None) {
         Py_ssize_t n = 0;
         reason = PyUnicode_Check(arg[1]) ? PyUnicode_AsUTF8AndSize(arg[1], &n) : NULL;
         if (reason == NULL || !valid_reason(reason, n)) {
@@ -753,7 +754,7 @@ static PyObject *Authorizer_deny(Authorizer *self, PyObject *const *args, Py_ssi
         resource = g.s_any_resource;
         Py_INCREF(resource);
     }
-    report_denial(self, reason, 403, arg[0]);
+    if (reason != NULL) report_denial(self, reason, 403, arg[0]);
     PyObject *result = deny_response(self->simple_responses && v2, resource);
     Py_DECREF(resource);
     return result;
@@ -836,8 +837,8 @@ static PyMethodDef Authorizer_methods[] = {
      "allow(event, identity, context=None) -> dict\n\nThe allow response for an Identity, in the event's "
      "format; `context` adds str, int, float or bool entries (TypeError otherwise; ValueError for \"token\")."},
     {"deny", (PyCFunction)(void (*)(void))Authorizer_deny, METH_FASTCALL | METH_KEYWORDS,
-     "deny(event, reason=\"forbidden\") -> dict\n\nThe 403 response in the event's format; logs a denial "
-     "line with the reason code."},
+     "deny(event, reason=None) -> dict\n\nThe 403 response in the event's format. With a reason code, logs a "
+     "denial line as authorize does; without one, logs nothing (for a Forbidden authenticate has logged)."},
     {"_enable_phantom", (PyCFunction)(void (*)(void))Authorizer_enable_phantom, METH_VARARGS | METH_KEYWORDS,
      "_enable_phantom(url, client_id, client_secret, timeout_ms, ca_file=None, cache_ttl=300, cache_size=1024)"
      "\n\nTurns on the phantom token exchange (contract step 5); ValueError when libcurl cannot be loaded "
