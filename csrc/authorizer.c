@@ -389,6 +389,8 @@ typedef struct {
     size_t token_len;
     jwt_claims claims;
     int is_jwt;
+    unsigned char *payload; /* with CONTEXT_CLAIMS: the JWT payload `found` points into, else NULL */
+    json_member *found;     /* with CONTEXT_CLAIMS: the claims' members, read in the same scan as sub and scope */
     int bearer;         /* the token came from the Authorization header (step 1) */
     const char *reason; /* on DECIDED_DENY: the reason code, and its status (401 or 403) */
     int status;
@@ -456,7 +458,18 @@ static int decide(Authorizer *self, PyObject *event, decision *d) {
     }
 
     /* Step 6: REQUIRED_SCOPES, and the best ROUTE_SCOPES entry for the request's route. */
-    d->is_jwt = have_claims || jwt_claims_parse(d->token, d->token_len, &d->claims) == 0;
+    d->is_jwt = have_claims;
+    if (!have_claims && self->claim_count > 0) {
+        d->found = calloc(self->claim_count, sizeof *d->found);
+        if (d->found == NULL) {
+            PyErr_NoMemory();
+            return DECIDED_ERROR;
+        }
+        json_wanted want = {self->claim_names, self->claim_name_lens, self->claim_count, d->found};
+        d->is_jwt = jwt_claims_parse_wanted(d->token, d->token_len, &d->claims, &want, &d->payload) == 0;
+    } else if (!have_claims) {
+        d->is_jwt = jwt_claims_parse(d->token, d->token_len, &d->claims) == 0;
+    }
     const route_rule *rule =
         self->routes.count > 0 ? route_table_match(&self->routes, d->req.method, d->req.route) : NULL;
     if (self->scope_count > 0 || rule != NULL) {
@@ -471,6 +484,8 @@ static int decide(Authorizer *self, PyObject *event, decision *d) {
 
 static void decision_release(decision *d) {
     jwt_claims_clear(&d->claims);
+    free(d->payload);
+    free(d->found);
     cookie_plain_free(d->token, d->token_len);
     Py_XDECREF(d->resource);
     request_release(&d->req);
@@ -517,41 +532,45 @@ static PyObject *context_value(const json_member *m) {
     }
 }
 
-/* Copies the CONTEXT_CLAIMS members of a JWT into the response's context. */
-static int add_context_claims(Authorizer *self, PyObject *response, const char *token, size_t token_len) {
+/* Copies the CONTEXT_CLAIMS members of a JWT into the response's context: from `found` when the decision's
+scan found them, else by scanning the token's payload now (a phantom cache hit, allow()). */
+static int add_context_claims(Authorizer *self, PyObject *response, const char *token, size_t token_len,
+                              const json_member *found) {
     unsigned char *json = NULL;
-    size_t json_len = 0;
-    if (jwt_payload(token, token_len, &json, &json_len) != 0) {
-        PyErr_NoMemory(); /* only called for a token already read as a JWT */
-        return -1;
-    }
-    json_member *found = calloc(self->claim_count, sizeof *found);
-    int rc = 0;
+    json_member *scanned = NULL;
     if (found == NULL) {
-        PyErr_NoMemory();
-        rc = -1;
-    } else if (json_members(json, json_len, self->claim_names, self->claim_name_lens, self->claim_count, found) == 0) {
-        PyObject *context = PyDict_GetItemWithError(response, g.s_context);
-        for (size_t i = 0; rc == 0 && context != NULL && i < self->claim_count; i++) {
-            PyObject *value = context_value(&found[i]);
-            if (value == NULL) {
-                if (PyErr_Occurred()) rc = -1;
-                continue;
-            }
-            rc = PyDict_SetItem(context, PyTuple_GetItem(self->context_claims, (Py_ssize_t)i), value);
-            Py_DECREF(value);
+        size_t json_len = 0;
+        scanned = calloc(self->claim_count, sizeof *scanned);
+        if (scanned == NULL || jwt_payload(token, token_len, &json, &json_len) != 0) {
+            free(scanned);
+            PyErr_NoMemory(); /* only called for a token already read as a JWT */
+            return -1;
         }
-        if (context == NULL) rc = -1;
+        json_wanted want = {self->claim_names, self->claim_name_lens, self->claim_count, scanned};
+        if (json_members(json, json_len, &want) != 0) memset(scanned, 0, self->claim_count * sizeof *scanned);
+        found = scanned;
     }
-    free(found);
+    PyObject *context = PyDict_GetItemWithError(response, g.s_context);
+    int rc = context != NULL ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < self->claim_count; i++) {
+        PyObject *value = context_value(&found[i]);
+        if (value == NULL) {
+            if (PyErr_Occurred()) rc = -1;
+            continue;
+        }
+        rc = PyDict_SetItem(context, PyTuple_GetItem(self->context_claims, (Py_ssize_t)i), value);
+        Py_DECREF(value);
+    }
+    free(scanned);
     free(json);
     return rc;
 }
 
 static PyObject *allow(Authorizer *self, int v2, PyObject *principal, PyObject *resource, const char *token,
-                       size_t token_len, int is_jwt) {
+                       size_t token_len, int is_jwt, const json_member *found) {
     PyObject *result = allow_response(self->simple_responses && v2, principal, resource, token, token_len);
-    if (result != NULL && self->claim_count > 0 && is_jwt && add_context_claims(self, result, token, token_len) < 0)
+    if (result != NULL && self->claim_count > 0 && is_jwt &&
+        add_context_claims(self, result, token, token_len, found) < 0)
         Py_CLEAR(result);
     return result;
 }
@@ -574,7 +593,8 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
     } else if (outcome == DECIDED_ALLOW) {
         PyObject *principal = principal_of(&d);
         if (principal != NULL) {
-            result = allow(self, d.req.v2, principal, d.resource, d.token, d.token_len, d.is_jwt);
+            result = allow(self, d.req.v2, principal, d.resource, d.token, d.token_len, d.is_jwt,
+                           d.payload != NULL ? d.found : NULL);
             Py_DECREF(principal);
         }
     }
@@ -708,7 +728,7 @@ static PyObject *Authorizer_allow(Authorizer *self, PyObject *const *args, Py_ss
     const char *token = PyUnicode_AsUTF8AndSize(identity.token, &token_len);
     if (token == NULL) return NULL;
     PyObject *result = allow(self, v2, identity.principal, identity.resource, token, (size_t)token_len,
-                             identity.is_jwt);
+                             identity.is_jwt, NULL);
     if (result != NULL && arg[2] != NULL && arg[2] != Py_None && add_caller_context(result, arg[2]) < 0)
         Py_CLEAR(result);
     return result;

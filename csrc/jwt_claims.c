@@ -282,7 +282,45 @@ static int read_string_member(json_reader *r, char **slot, size_t *slot_len) {
     return skip_value(r, 1);
 }
 
-static int read_payload(json_reader *r, jwt_claims *out) {
+static int key_is(const unsigned char *s, const unsigned char *e, int escaped, const char *name, size_t name_len,
+                  int *failed) {
+    if (!escaped) return (size_t)(e - s) == name_len && memcmp(s, name, name_len) == 0;
+    size_t len = 0;
+    char *decoded = decode_string(s, e, &len);
+    if (decoded == NULL) {
+        *failed = 1;
+        return 0;
+    }
+    int same = len == name_len && memcmp(decoded, name, len) == 0;
+    free(decoded);
+    return same;
+}
+
+static int json_type_of(unsigned char c) {
+    switch (c) {
+    case '"': return JSON_STRING;
+    case 't': return JSON_TRUE;
+    case 'f': return JSON_FALSE;
+    case '-': return JSON_NUMBER;
+    default: return is_digit(c) ? JSON_NUMBER : JSON_OTHER;
+    }
+}
+
+/* Notes where the member just read (its value spans [value, r->p)) is one of the wanted ones. */
+static int note_wanted(const json_wanted *want, const unsigned char *s, const unsigned char *e, int escaped,
+                       const unsigned char *value, const json_reader *r) {
+    int failed = 0;
+    for (size_t i = 0; i < want->count; i++) {
+        if (!key_is(s, e, escaped, want->names[i], want->name_lens[i], &failed)) continue;
+        want->found[i].type = json_type_of(*value);
+        want->found[i].raw = value;
+        want->found[i].raw_len = (size_t)(r->p - value);
+    }
+    return failed ? -1 : 0;
+}
+
+static int read_payload(json_reader *r, jwt_claims *out, const json_wanted *want) {
+    if (want != NULL) memset(want->found, 0, want->count * sizeof *want->found);
     int active_members = 0;
     skip_blanks(r);
     if (r->p >= r->end || *r->p != '{') return -1;
@@ -300,6 +338,7 @@ static int read_payload(json_reader *r, jwt_claims *out) {
             skip_blanks(r);
             if (r->p >= r->end || *r->p++ != ':') return -1;
             skip_blanks(r);
+            const unsigned char *value = r->p;
             int rc;
             if (m == SUB) {
                 rc = read_string_member(r, &out->sub, &out->sub_len);
@@ -324,7 +363,7 @@ static int read_payload(json_reader *r, jwt_claims *out) {
                 if (m == EXP) out->has_exp = 0;
                 rc = skip_value(r, 1);
             }
-            if (rc != 0) return -1;
+            if (rc != 0 || (want != NULL && note_wanted(want, s, e, escaped, value, r) != 0)) return -1;
             int more = next_or_close(r, '}');
             if (more < 0) return -1;
             if (more == 0) break;
@@ -338,7 +377,7 @@ static int read_payload(json_reader *r, jwt_claims *out) {
 int json_claims_parse(const char *json, size_t len, jwt_claims *out) {
     memset(out, 0, sizeof *out);
     json_reader r = {(const unsigned char *)json, (const unsigned char *)json + len};
-    if (read_payload(&r, out) == 0) return 0;
+    if (read_payload(&r, out, NULL) == 0) return 0;
     jwt_claims_clear(out);
     return -1;
 }
@@ -375,60 +414,25 @@ int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
     return rc;
 }
 
-static int key_is(const unsigned char *s, const unsigned char *e, int escaped, const char *name, size_t name_len,
-                  int *failed) {
-    if (!escaped) return (size_t)(e - s) == name_len && memcmp(s, name, name_len) == 0;
-    size_t len = 0;
-    char *decoded = decode_string(s, e, &len);
-    if (decoded == NULL) {
-        *failed = 1;
-        return 0;
-    }
-    int same = len == name_len && memcmp(decoded, name, len) == 0;
-    free(decoded);
-    return same;
+int jwt_claims_parse_wanted(const char *token, size_t len, jwt_claims *out, const json_wanted *want,
+                            unsigned char **payload) {
+    memset(out, 0, sizeof *out);
+    size_t json_len;
+    if (jwt_payload(token, len, payload, &json_len) != 0) return -1;
+    json_reader r = {*payload, *payload + json_len};
+    if (read_payload(&r, out, want) == 0) return 0;
+    jwt_claims_clear(out);
+    free(*payload);
+    *payload = NULL;
+    return -1;
 }
 
-int json_members(const unsigned char *json, size_t len, const char *const *names, const size_t *name_lens,
-                 size_t count, json_member *out) {
-    memset(out, 0, count * sizeof *out);
+int json_members(const unsigned char *json, size_t len, const json_wanted *want) {
+    jwt_claims ignored = {0};
     json_reader r = {json, json + len};
-    skip_blanks(&r);
-    if (r.p >= r.end || *r.p != '{') return -1;
-    r.p++;
-    skip_blanks(&r);
-    if (r.p < r.end && *r.p == '}') {
-        r.p++;
-    } else {
-        for (;;) {
-            const unsigned char *s, *e;
-            int escaped, failed = 0;
-            if (r.p >= r.end || *r.p != '"' || read_string(&r, &s, &e, &escaped) != 0) return -1;
-            skip_blanks(&r);
-            if (r.p >= r.end || *r.p++ != ':') return -1;
-            skip_blanks(&r);
-            const unsigned char *value = r.p;
-            if (skip_value(&r, 1) != 0) return -1;
-            for (size_t i = 0; i < count; i++) {
-                if (!key_is(s, e, escaped, names[i], name_lens[i], &failed)) continue;
-                out[i].raw = value;
-                out[i].raw_len = (size_t)(r.p - value);
-                switch (*value) {
-                case '"': out[i].type = JSON_STRING; break;
-                case 't': out[i].type = JSON_TRUE; break;
-                case 'f': out[i].type = JSON_FALSE; break;
-                case '-': out[i].type = JSON_NUMBER; break;
-                default: out[i].type = is_digit(*value) ? JSON_NUMBER : JSON_OTHER; break;
-                }
-            }
-            if (failed) return -1;
-            int more = next_or_close(&r, '}');
-            if (more < 0) return -1;
-            if (more == 0) break;
-        }
-    }
-    skip_blanks(&r);
-    return r.p == r.end ? 0 : -1;
+    int rc = read_payload(&r, &ignored, want);
+    jwt_claims_clear(&ignored);
+    return rc;
 }
 
 char *json_member_string(const json_member *member, size_t *len) {
