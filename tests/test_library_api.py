@@ -320,3 +320,13 @@ def test_http_api_route_arn_is_used_by_allow_and_deny():
     assert event["routeArn"] == ROUTE_ARN
     allow = authorizer.allow(event, authorizer.authenticate(event))
     assert allow["policyDocument"]["Statement"][0]["Resource"] == ROUTE_WILDCARD
+
+
+def test_every_public_name_is_exported_and_documented():
+    from conftest import REPO
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    api = readme[readme.index("## Python API"):readme.index("## Use it in your own authorizer")]
+    for name in oauth_proxy.__all__:
+        assert hasattr(oauth_proxy, name)
+        assert f"| `{name}" in api, f"{name} is missing from the README's Python API table"
+    assert {"Identity", "Forbidden"} <= set(oauth_proxy.__all__)
