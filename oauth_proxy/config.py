@@ -255,7 +255,7 @@ def _route_entry(text: str) -> tuple:
     method, path = parts[0].upper(), parts[1]
     if method == "ANY":
         raise ConfigError(f"ROUTE_SCOPES: {entry!r}: write * for any method")
-    if method != "*" and not (method.isascii() and method.isalpha()):
+    if method != "*" and not (parts[0].isascii() and method.isalpha()):
         raise ConfigError(f"ROUTE_SCOPES: {entry!r}: the method must be an HTTP method or *")
     base = path[:-2] if path.endswith("/*") else path
     if not (path == "$default" or path.startswith("/")) or "*" in base:

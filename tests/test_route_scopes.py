@@ -184,6 +184,7 @@ def test_config_keeps_a_canonical_form():
     "GET /orders*=read",              # * not after a slash
     "ANY /orders=read",               # API Gateway's ANY: write *
     "G3T /orders=read",
+    "\u00df /orders=read",          # upper-cases to SS, still not a method
     "GET /orders extra=read",
 ])
 def test_malformed_entries_are_config_errors_naming_them(entry):
