@@ -1,5 +1,7 @@
 #include "route_scopes.h"
 
+#include "python_api.h" /* route_table_load reads Python objects (scripts/fuzz leaves such files out) */
+
 #include <stdlib.h>
 #include <string.h>
 
