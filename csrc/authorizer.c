@@ -507,7 +507,8 @@ static PyObject *principal_of(const decision *d) {
 }
 
 /* A CONTEXT_CLAIMS member as an authorizer context value: str, int, float or bool; NULL without an exception
-   for any other JSON type (and for a number too large for a finite float). */
+   for any other JSON type, and for a number Python cannot hold (a float that overflows, an int past the
+   digit limit). */
 static PyObject *context_value(const json_member *m) {
     switch (m->type) {
     case JSON_TRUE: Py_RETURN_TRUE;
@@ -529,6 +530,9 @@ static PyObject *context_value(const json_member *m) {
         /* As json.loads reads it: an int unless there is a fraction or an exponent. */
         if (strpbrk(text, ".eE") == NULL) {
             value = PyLong_FromString(text, NULL, 10);
+            /* Past Python's limit on integer digits (sys.set_int_max_str_digits): left out, like an overflowing
+               float, rather than an exception (on the ALLOW_TOKEN path the token is the caller's). */
+            if (value == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) PyErr_Clear();
         } else {
             double number = PyOS_string_to_double(text, NULL, NULL);
             value = number == -1.0 && PyErr_Occurred() ? NULL : isfinite(number) ? PyFloat_FromDouble(number) : NULL;

@@ -15,10 +15,17 @@ def _frozen(value: object) -> object:
     return value
 
 
+def _whole_number(text: str) -> object:
+    try:
+        return int(text)
+    except ValueError:  # past Python's limit on integer digits (sys.set_int_max_str_digits): inf, not an error
+        return float(text)
+
+
 def read_payload(payload):
     """The claims of a JWT payload (bytes of a JSON object), or an empty mapping for None (an opaque token)."""
     if payload is None:
         return _EMPTY
     import json
 
-    return _frozen(json.loads(payload))
+    return _frozen(json.loads(payload, parse_int=_whole_number))

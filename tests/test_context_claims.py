@@ -73,3 +73,16 @@ def test_config_forms_and_errors():
         config(context_claims="sub,token")
     with pytest.raises(oauth_proxy.ConfigError, match="CONTEXT_CLAIMS"):
         config(context_claims=[1])
+
+
+def test_a_number_python_cannot_hold_is_left_out_not_an_error():
+    # on the ALLOW_TOKEN path the token is the caller's: an integer past Python's digit limit must not break
+    # the answer
+    payload = b'{"sub":"x","n":' + b"9" * 5000 + b',"tenant":"acme"}'
+    jwt = f"eyJhbGciOiJub25lIn0.{base64.urlsafe_b64encode(payload).rstrip(b'=').decode()}.c2ln"
+    authorizer = proxy(allow_token=True, context_claims="n,tenant")
+    event = rest_event("GET", {"Authorization": f"Bearer {jwt}"})
+    assert authorizer.authorize(event)["context"] == {"token": f"Bearer {jwt}", "tenant": "acme"}
+    identity = authorizer.authenticate(event)
+    assert identity.claims["n"] == float("inf") and identity.claims["tenant"] == "acme"
+    assert authorizer.allow(event, identity)["context"]["tenant"] == "acme"
