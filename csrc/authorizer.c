@@ -593,15 +593,21 @@ static int configured(const Authorizer *self) {
     return 0;
 }
 
+/* Logs a denial and raises a 401 as Unauthorized: 1 for a 403, which each caller answers its own way. */
+static int forbidden(Authorizer *self, const decision *d, PyObject *event) {
+    report_denial(self, d->reason, d->status, event);
+    if (d->status != 401) return 1;
+    raise_denial(g.unauthorized, g.s_unauthorized, d->reason);
+    return 0;
+}
+
 static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
     if (!configured(self)) return NULL;
     decision d;
     PyObject *result = NULL;
     int outcome = decide(self, event, &d);
     if (outcome == DECIDED_DENY) {
-        report_denial(self, d.reason, d.status, event);
-        if (d.status == 401) raise_denial(g.unauthorized, g.s_unauthorized, d.reason);
-        else result = deny_response(simple_for(self, &d.req), d.resource);
+        if (forbidden(self, &d, event)) result = deny_response(simple_for(self, &d.req), d.resource);
     } else if (outcome == DECIDED_ALLOW) {
         PyObject *principal = principal_of(&d);
         if (principal != NULL) {
@@ -620,9 +626,7 @@ static PyObject *Authorizer_authenticate(Authorizer *self, PyObject *event) {
     PyObject *result = NULL;
     int outcome = decide(self, event, &d);
     if (outcome == DECIDED_DENY) {
-        report_denial(self, d.reason, d.status, event);
-        if (d.status == 401) raise_denial(g.unauthorized, g.s_unauthorized, d.reason);
-        else raise_denial(g.forbidden, g.s_forbidden, d.reason);
+        if (forbidden(self, &d, event)) raise_denial(g.forbidden, g.s_forbidden, d.reason);
     } else if (outcome == DECIDED_ALLOW) {
         PyObject *principal = principal_of(&d);
         PyObject *token = principal ? PyUnicode_DecodeUTF8(d.token, (Py_ssize_t)d.token_len, "strict") : NULL;
