@@ -4,7 +4,7 @@
      odd:  the rest is the payload JSON; it is base64url-encoded between a fixed header and signature, so
            the fuzzer works on the JSON grammar directly instead of having to find base64 of JSON.
    Checks: no crash, leak or UB; on success the claims are NUL-terminated UTF-8 of their stated length;
-   on failure the output is all zero. Which JSON texts are accepted is compared with Python's json module
+   on failure the output is all zero; jwt_claims_parse_wanted (CONTEXT_CLAIMS) agrees with it. Which JSON texts are accepted is compared with Python's json module
    in tests/test_properties.py. */
 #include <stdint.h>
 
@@ -37,6 +37,36 @@ static void scan(const char *token, size_t len) {
         CHECK(claims.sub == NULL && claims.scope == NULL && claims.has_exp == 0);
     }
     jwt_claims_clear(&claims);
+
+    /* The same scan with CONTEXT_CLAIMS wanted: the same verdict and claims, and each member found is a
+       whole JSON value inside the payload (a string decodes to UTF-8). */
+    static const char *const names[] = {"sub", "tenant", "level"};
+    static const size_t name_lens[] = {3, 6, 5};
+    json_member found[3];
+    json_wanted want = {names, name_lens, 3, found};
+    jwt_claims again;
+    unsigned char *payload = NULL;
+    memset(found, 0xA5, sizeof found);
+    int rc_wanted = jwt_claims_parse_wanted(token, len, &again, &want, &payload);
+    CHECK(rc_wanted == rc);
+    if (rc_wanted == 0) {
+        CHECK(payload != NULL);
+        for (int i = 0; i < 3; i++) {
+            if (found[i].type == JSON_ABSENT) continue;
+            CHECK(found[i].raw != NULL && found[i].raw_len > 0 && found[i].raw_len <= len);
+            if (found[i].type == JSON_STRING) {
+                size_t n = 0;
+                char *text = json_member_string(&found[i], &n);
+                CHECK(text != NULL);
+                check_string(text, n);
+                free(text);
+            }
+        }
+    } else {
+        CHECK(payload == NULL);
+    }
+    jwt_claims_clear(&again);
+    free(payload);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

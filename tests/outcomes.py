@@ -21,7 +21,8 @@ from oauth_proxy import _core  # noqa: E402
 from conftest import (CSRF, KEY, OLD_KEY, ORIGIN, PREFIX, bearer_event, config, cookies, http_event,  # noqa: E402
                       make_jwt, rest_event)
 
-JWT = make_jwt({"sub": "leak-user", "scope": "read write", "exp": 4102444800})
+JWT = make_jwt({"sub": "leak-user", "scope": "read write", "exp": 4102444800, "tenant": "acme", "level": 3,
+                "ratio": 0.5, "admin": True, "groups": ["a", {"b": None}]})
 
 
 def _proxy(**overrides) -> oauth_proxy.OAuthProxy:
@@ -97,6 +98,7 @@ def build() -> Dict[str, Callable[[], None]]:
             rest_event(headers={"Origin": ORIGIN, "Cookie": jar}))
 
     cases = {
+        **_library_cases(plain, raises, jar, csrf_header),
         "allow_jwt_rest": allowed(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": jar}), "leak-user"),
         "allow_opaque_rest": allowed(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": cookies()})),
         "allow_post_http_simple": allowed(plain, http_event(headers={"origin": ORIGIN, **csrf_header},
@@ -132,7 +134,96 @@ def build() -> Dict[str, Callable[[], None]]:
     return cases
 
 
-# The loopback introspection endpoint of the phantom cases (oauth_proxy.testing); close_servers() stops it.
+def _library_cases(plain, raises, jar, csrf_header) -> Dict[str, Callable[[], None]]:
+    """authenticate / allow / deny, CONTEXT_CLAIMS, ROUTE_SCOPES and REQUIRE_ORIGIN (contract section 6)."""
+    claims = _proxy(context_claims="sub,tenant,level,ratio,admin,groups,absent")
+    routes = _proxy(route_scopes="GET /orders/{id}=read; * /orders/*=write; * /*=nothing", http_api_response_format="iam")
+    same_origin = _proxy(require_origin="writes")
+    rest_ok = rest_event(headers={"Origin": ORIGIN, "Cookie": jar})
+    http_ok = http_event(headers={"origin": ORIGIN, **csrf_header}, cookie_list=jar.split("; "))
+    opaque = rest_event(headers={"Origin": ORIGIN, "Cookie": cookies()})
+
+    def routed(resource=None, route_key=None):
+        return dict(rest_ok, resource=resource) if route_key is None else dict(http_ok, routeKey=route_key)
+
+    def authenticate_allow(p, event, context):
+        def run() -> None:
+            identity = p.authenticate(event)
+            assert identity.principal == "leak-user" and "read" in identity.scopes
+            assert identity.claims["groups"][1]["b"] is None and "leak-user" in repr(identity)
+            response = p.allow(event, identity, context)
+            assert response["context"]["token"] == f"Bearer {JWT}"
+        return run
+
+    def authenticate_opaque() -> None:
+        identity = plain.authenticate(opaque)
+        assert len(identity.claims) == 0 and identity.scopes == frozenset() and identity.source == "cookie"
+        plain.allow(opaque, identity)
+
+    def authenticate_denied(error, event, reason):
+        def run() -> None:
+            try:
+                plain.authenticate(event)
+            except error as denial:
+                assert denial.reason == reason
+                return
+            raise AssertionError(f"expected {error.__name__}")
+        return run
+
+    identity = plain.authenticate(rest_ok)
+
+    def deny(event, reason):
+        def run() -> None:
+            response = plain.deny(event, reason)
+            assert response.get("isAuthorized", False) is False
+        return run
+
+    def routed_allow(event, resource):
+        def run() -> None:
+            assert routes.authorize(event)["policyDocument"]["Statement"][0]["Resource"] == resource
+        return run
+
+    def routed_deny(event):
+        def run() -> None:
+            assert routes.authorize(event)["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+        return run
+
+    def context_claims(event):
+        def run() -> None:
+            context = claims.authorize(event)["context"]
+            assert context["tenant"] == "acme" and context["admin"] is True and "groups" not in context
+            assert claims.allow(event, claims.authenticate(event))["context"]["level"] == 3
+        return run
+
+    def same_origin_read() -> None:
+        assert same_origin.authorize(rest_event(headers={"Cookie": jar}))["principalId"] == "leak-user"
+
+    return {
+        "authenticate_allow_rest": authenticate_allow(plain, rest_ok, {"tenant": "acme", "n": 1, "f": 0.5, "b": False}),
+        "authenticate_allow_http": authenticate_allow(plain, http_ok, None),
+        "authenticate_opaque": authenticate_opaque,
+        "authenticate_forbidden": authenticate_denied(oauth_proxy.Forbidden, rest_event(headers={"Cookie": jar}),
+                                                      "missing_origin"),
+        "authenticate_bad_event": authenticate_denied(oauth_proxy.Forbidden, {"not": "an event"}, "bad_event"),
+        "authenticate_unauthorized": authenticate_denied(oauth_proxy.Unauthorized,
+                                                         rest_event(headers={"Origin": ORIGIN}), "at_cookie_missing"),
+        "allow_context_type_error": raises(TypeError, lambda: plain.allow(rest_ok, identity, {"k": [1]})),
+        "allow_context_token_override": raises(ValueError, lambda: plain.allow(rest_ok, identity, {"token": "x"})),
+        "allow_not_an_identity": raises(TypeError, lambda: plain.allow(rest_ok, {"token": "x"})),
+        "deny_builder_rest": deny(rest_ok, "tenant_mismatch"),
+        "deny_builder_http": deny(http_ok, None),
+        "deny_bad_reason": raises(ValueError, lambda: plain.deny(rest_ok, "not a reason code")),
+        "route_scopes_exact": routed_allow(routed("/orders/{id}"), rest_ok["methodArn"]),
+        "route_scopes_prefix_http": routed_allow(routed(route_key="POST /orders/{id}/items"), http_ok["routeArn"]),
+        "route_scopes_insufficient": routed_deny(routed("/customers")),
+        "route_scopes_bad_event": routed_deny(rest_ok),
+        "context_claims_rest": context_claims(rest_ok),
+        "context_claims_http": context_claims(http_ok),
+        "require_origin_writes": same_origin_read,
+    }
+
+
+# The loopback introspection endpoints of the phantom cases; close_servers() stops them.
 SERVERS: list = []
 # Phantom cases that go over the network on every call run this fraction of the calls in the RSS checks.
 NETWORK_SHARE = 10
@@ -184,8 +275,14 @@ def _phantom_cases(allowed, unauthorized, raises) -> Dict[str, Callable[[], None
     failing = bearer_event("opaque-failing")
     pool_lifecycle = _pool_lifecycle(phantom)
     cookie = rest_event(headers={"Origin": ORIGIN, "Cookie": cookies("opaque-leak-check")})
+    cached_claims_proxy = phantom(context_claims="tenant,groups")
+
+    def cached_claims() -> None:
+        assert cached_claims_proxy.authorize(cookie)["context"]["tenant"] == "acme"
+
     return {
         "phantom_cached_allow": allowed(phantom(), cookie, "leak-user"),
+        "phantom_cached_context_claims": cached_claims,
         "phantom_network_allow": allowed(phantom(introspection_cache_ttl=0), bearer_event("opaque-leak-check"),
                                          "leak-user"),
         "phantom_network_token_inactive": unauthorized(phantom(), bearer_event("opaque-inactive")),

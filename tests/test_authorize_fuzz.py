@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+from collections.abc import Mapping
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -67,13 +68,16 @@ headers = st.dictionaries(header_names, header_values, max_size=6) | anything
 
 def base_events():
     cookie = cookies(JWT)
-    return [
+    events = [
         rest_event(headers={"Origin": ORIGIN, "Cookie": cookie}),
         rest_event(method="POST", headers={"Origin": ORIGIN, "Cookie": cookie, f"x-{PREFIX}-csrf": CSRF}),
         rest_event(headers={"origin": ORIGIN}, multi={"Cookie": cookie.split("; ")}),
         http_event(headers={"origin": ORIGIN, f"x-{PREFIX}-csrf": CSRF}, cookie_list=cookie.split("; ")),
         http_event(method="GET", headers={"authorization": f"Bearer {JWT}"}),
     ]
+    for event in events:  # the route ROUTE_SCOPES reads
+        event.update({"routeKey": "POST /orders"} if "routeArn" in event else {"resource": "/orders/{id}"})
+    return events
 
 
 # Places in an event that a mutation may replace, as key paths.
@@ -82,7 +86,7 @@ PATHS = [
     ("headers",), ("multiValueHeaders",), ("cookies",), ("requestContext",), ("requestContext", "http"),
     ("requestContext", "http", "method"), ("headers", "Origin"), ("headers", "origin"), ("headers", "Cookie"),
     ("headers", f"x-{PREFIX}-csrf"), ("headers", "authorization"), ("multiValueHeaders", "Cookie"),
-    ("cookies", 0), ("cookies", 1),
+    ("cookies", 0), ("cookies", 1), ("resource",), ("routeKey",),
 ]
 
 
@@ -120,7 +124,7 @@ def mutated_events(draw):
 
 PROXIES = {}
 PHANTOM = hasattr(_core.Authorizer, "_enable_phantom")
-CONFIGS = ["default", "allow token", "scopes", "iam"] + (["phantom"] if PHANTOM else [])
+CONFIGS = ["default", "allow token", "scopes", "iam", "library"] + (["phantom"] if PHANTOM else [])
 SERVERS = []
 
 
@@ -131,6 +135,8 @@ def configured(name: str):
             "allow token": {"allow_token": True},
             "scopes": {"required_scopes": ["read"], "allow_token": True},
             "iam": {"http_api_response_format": "iam", "previous_encryption_keys": [OLD_KEY]},
+            "library": {"route_scopes": "GET /orders/{id}=read; * /orders/*=write; * /*=admin",
+                        "context_claims": "sub,scope,exp,absent", "require_origin": "writes", "allow_token": True},
         }.get(name)
         if name == "phantom":
             # A flapping endpoint: JWTs, failures and inactive answers in turn.
@@ -179,7 +185,9 @@ def check_outcome(p, event, phantom: bool = False):
 
 
 def still_works(p):
-    response = p.authorize(rest_event(headers={"Origin": ORIGIN, "Cookie": cookies(JWT)}))
+    event = rest_event(headers={"Origin": ORIGIN, "Cookie": cookies(JWT)})
+    event["resource"] = "/orders/{id}"
+    response = p.authorize(event)
     assert response["principalId"] == "fuzz-user"
 
 
@@ -250,3 +258,25 @@ def test_huge_cookie_headers_are_refused_or_ignored_by_size(size):
     filler = "u=" + "v" * max(0, size - len(ours) - 4)
     outcome = check_outcome(p, rest_event(headers={"Origin": ORIGIN, "Cookie": f"{filler}; {ours}"}))
     assert outcome == ("allow" if len(filler) + 2 + len(ours) <= 64 * 1024 else "403")
+
+
+@SETTINGS
+@given(event=mutated_events(), which=st.sampled_from(["default", "iam", "library"]))
+def test_authenticate_and_the_builders_agree_with_authorize(event, which):
+    p = configured(which)
+    expected = check_outcome(p, event)
+    try:
+        identity = p.authenticate(event)
+    except oauth_proxy.Forbidden as error:
+        outcome = "403"
+        assert error.status == 403 and isinstance(error.reason, str)
+    except oauth_proxy.Unauthorized as error:
+        outcome = "401"
+        assert error.status == 401 and isinstance(error.reason, str)
+    else:
+        outcome = "allow"
+        assert p.allow(event, identity) == p.authorize(event)
+        assert isinstance(identity.claims, Mapping) and isinstance(identity.scopes, frozenset)
+    assert outcome == expected
+    assert isinstance(p.deny(event), dict)
+    still_works(p)
