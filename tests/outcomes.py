@@ -216,7 +216,7 @@ def _library_cases(plain, raises, jar, csrf_header) -> Dict[str, Callable[[], No
         "route_scopes_exact": routed_allow(routed("/orders/{id}"), rest_ok["methodArn"]),
         "route_scopes_prefix_http": routed_allow(routed(route_key="POST /orders/{id}/items"), http_ok["routeArn"]),
         "route_scopes_insufficient": routed_deny(routed("/customers")),
-        "route_scopes_bad_event": routed_deny(rest_ok),
+        "route_scopes_bad_event": routed_deny({k: v for k, v in rest_ok.items() if k != "resource"}),
         "context_claims_rest": context_claims(rest_ok),
         "context_claims_http": context_claims(http_ok),
         "require_origin_writes": same_origin_read,
