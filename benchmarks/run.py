@@ -16,6 +16,8 @@ How it measures
 - Threads: 2 threads sharing one authorizer, against 1 thread, same total work.
 - Phantom: cache hit against the same request without phantom; cache miss against a loopback endpoint in its
   own process, on a kept-alive connection and on a new connection per call.
+- Library API: `allow(event, authenticate(event))` called from a Python function (as an authorizer of one's
+  own does), in the same rounds as `authorize`; and `authorize` with ROUTE_SCOPES and CONTEXT_CLAIMS set.
 """
 from __future__ import annotations
 
@@ -264,6 +266,19 @@ def ours_proxy(oauth_proxy, **extra):
     return oauth_proxy.OAuthProxy(cfg)
 
 
+def library_call(proxy):
+    """An authorizer of one's own with no rule added: authenticate, then allow."""
+    authenticate, allow = proxy.authenticate, proxy.allow
+
+    def call(event):
+        return allow(event, authenticate(event))
+    return call
+
+
+# The benchmark JWT carries scope "openid profile orders"; its events' route is /api/orders.
+LIBRARY_EXTRAS = {"route_scopes": "GET /api/orders=orders; * /api/*=openid", "context_claims": "sub,scope"}
+
+
 # -- cold start and RSS --------------------------------------------------------------------------------
 
 CHILD = r"""
@@ -446,10 +461,16 @@ def main(argv=None):
         notes.append(handler)
         handler = None
     proxy = ours_proxy(oauth_proxy) if oauth_proxy else None
+    library = library_call(proxy) if proxy is not None else None
+    extras_proxy = ours_proxy(oauth_proxy, **LIBRARY_EXTRAS) if proxy is not None else None
     if proxy is not None:
         for case, ev in evs.items():  # the comparison only means something if both say the same
             if proxy.authorize(ev) != ref.authorize(ev) or handler.handler(ev, None) != proxy.authorize(ev):
                 notes.append(f"WARNING: ours and the reference answer {case} differently")
+            if library(ev) != proxy.authorize(ev):
+                notes.append(f"WARNING: authenticate + allow and authorize answer {case} differently")
+        if "sub" not in extras_proxy.authorize(evs["GET JWT"])["context"]:
+            notes.append("WARNING: the ROUTE_SCOPES + CONTEXT_CLAIMS authorizer did not allow GET JWT")
 
     floor_bin = build_floor()
     floor = floor_args(floor_bin, evs, 5000)
@@ -462,6 +483,9 @@ def main(argv=None):
         if proxy is not None:
             pairs[("authorize", case)] = (proxy.authorize, ev, False)
             pairs[("handler", case)] = (handler.handler, ev, True)
+            pairs[("authenticate + allow", case)] = (library, ev, False)
+    if proxy is not None:
+        pairs[("authorize, ROUTE_SCOPES + CONTEXT_CLAIMS", "GET JWT")] = (extras_proxy.authorize, evs["GET JWT"], False)
     pairs[("python call", "id(x)")] = (id, evs["GET opaque"], False)
 
     phantom_proxy = None
@@ -510,6 +534,19 @@ def main(argv=None):
                                 vs_floor <= 2.5))
         per_request.append(row)
     call_ns = figure[("python call", "id(x)")]
+
+    # 1b. the library API -------------------------------------------------------------------------------
+    library_rows = []
+    if proxy is not None:
+        for case in CASES:
+            ratio = paired(samples[("authenticate + allow", case)], samples[("authorize", case)])
+            library_rows.append((f"authenticate + allow, {case}", figure[("authenticate + allow", case)],
+                                 figure[("authorize", case)], ratio))
+            targets.append((f"authenticate + allow <= 1.3x authorize, {case}", f"{ratio:.2f}x", ratio <= 1.3))
+        key = ("authorize, ROUTE_SCOPES + CONTEXT_CLAIMS", "GET JWT")
+        library_rows.append(("authorize with ROUTE_SCOPES (2 entries) and CONTEXT_CLAIMS (sub, scope), GET JWT",
+                             figure[key], figure[("authorize", "GET JWT")],
+                             paired(samples[key], samples[("authorize", "GET JWT")])))
 
     # 2. phantom cache hit and miss ---------------------------------------------------------------------
     phantom_rows = []
@@ -602,6 +639,18 @@ def main(argv=None):
     lines.append(f"A Python-visible call of a C builtin in the same loop (`id(event)`) costs {call_ns:.0f} ns: "
                  "the least any Python-called authorizer can cost on top of its work.")
     lines.append("")
+    if library_rows:
+        lines.append("## Library API (ns per request, same rounds as above)")
+        lines.append("")
+        lines.append("| what | ns | plain authorize, same case (ns) | ratio (median of per-round ratios) |")
+        lines.append("|---|---:|---:|---:|")
+        for name, ns, base, ratio in library_rows:
+            lines.append(f"| {name} | {ns:.0f} | {base:.0f} | {ratio:.2f}x |")
+        lines.append("")
+        lines.append("`authenticate + allow` is `allow(event, authenticate(event))` inside a Python function, as an "
+                     "authorizer of one's own calls them; it includes building the Identity and that function's "
+                     "frame.")
+        lines.append("")
     if phantom_rows:
         lines.append("## Phantom token (ns per request)")
         lines.append("")

@@ -1,6 +1,7 @@
 /* The Authorizer type: configuration held in C form and the decision of contract section 5. */
 #include "authorizer.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,11 +9,13 @@
 
 #include "cookie_crypto.h"
 #include "event.h"
+#include "identity.h"
 #include "jwt_claims.h"
 #include "module_state.h"
 #include "phantom.h"
 #include "request_checks.h"
 #include "response.h"
+#include "route_scopes.h"
 #include "token_digest.h"
 
 typedef struct {
@@ -29,6 +32,12 @@ typedef struct {
     request_names names;
     int allow_token;
     int simple_responses;
+    int reads_without_origin; /* REQUIRE_ORIGIN=writes */
+    PyObject *context_claims;  /* CONTEXT_CLAIMS: tuple of str, the context keys; NULL when unset */
+    const char **claim_names;  /* their UTF-8, kept alive by the tuple */
+    size_t *claim_name_lens;
+    size_t claim_count;
+    route_table routes; /* ROUTE_SCOPES; empty when unset */
     PyObject *on_deny; /* called as on_deny(reason, status, event) before every denial */
     phantom *phantom;  /* NULL unless USE_PHANTOM_TOKEN: then step 5 exchanges the token for a JWT */
 } Authorizer;
@@ -46,6 +55,13 @@ static void release_config(Authorizer *self) {
     free(self->names_storage);
     phantom_free(self->phantom);
     self->phantom = NULL;
+    route_table_free(&self->routes);
+    free(self->claim_names);
+    free(self->claim_name_lens);
+    self->claim_names = NULL;
+    self->claim_name_lens = NULL;
+    self->claim_count = 0;
+    Py_CLEAR(self->context_claims);
     self->keys = NULL;
     self->origins = self->required_scopes = NULL;
     self->names_storage = NULL;
@@ -172,13 +188,48 @@ static int load_names(Authorizer *self, PyObject *prefix_obj) {
     return 0;
 }
 
+/* CONTEXT_CLAIMS: the names, kept as str (the context's keys) and as UTF-8 (what the JSON scan compares). */
+static int load_context_claims(Authorizer *self, PyObject *names) {
+    PyObject *tuple = PySequence_Tuple(names);
+    if (tuple == NULL) return -1;
+    Py_ssize_t n = PyTuple_Size(tuple);
+    if (n == 0) {
+        Py_DECREF(tuple);
+        return 0;
+    }
+    self->context_claims = tuple;
+    self->claim_names = calloc((size_t)n, sizeof *self->claim_names);
+    self->claim_name_lens = calloc((size_t)n, sizeof *self->claim_name_lens);
+    if (self->claim_names == NULL || self->claim_name_lens == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *name = PyTuple_GetItem(tuple, i);
+        Py_ssize_t len = 0;
+        const char *utf8 = name != NULL && PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, &len) : NULL;
+        if (utf8 == NULL || len == 0 || PyUnicode_Compare(name, g.s_token) == 0) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "context claims: item %zd is not a non-empty string other than \"token\"",
+                         i + 1);
+            return -1;
+        }
+        self->claim_names[i] = utf8;
+        self->claim_name_lens[i] = (size_t)len;
+    }
+    self->claim_count = (size_t)n;
+    return 0;
+}
+
 static int Authorizer_init(Authorizer *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"trusted_origins", "cookie_name_prefix", "keys", "allow_token",
-                               "required_scopes", "simple_responses", "on_deny", NULL};
-    PyObject *origins, *prefix, *keys, *scopes, *on_deny;
-    int allow_token, simple;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOpOpO:Authorizer", keywords, &origins, &prefix, &keys,
-                                     &allow_token, &scopes, &simple, &on_deny))
+                               "required_scopes", "simple_responses", "on_deny", "reads_without_origin",
+                               "context_claims", "route_scopes", NULL};
+    PyObject *origins, *prefix, *keys, *scopes, *on_deny, *claims = NULL, *routes = NULL;
+    int allow_token, simple, reads_without_origin = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOpOpO|$pOO:Authorizer", keywords, &origins, &prefix, &keys,
+                                     &allow_token, &scopes, &simple, &on_deny, &reads_without_origin, &claims,
+                                     &routes))
         return -1;
     if (self->ready || self->configuring) {
         /* Re-configuring a live authorizer would free keys another thread may be using; re-entering from
@@ -193,14 +244,18 @@ static int Authorizer_init(Authorizer *self, PyObject *args, PyObject *kwargs) {
     self->configuring = 1;
     if (load_keys(self, keys) < 0 || load_names(self, prefix) < 0 ||
         copy_strings(origins, "trusted origins", 1, &self->origins, &self->origin_count) < 0 ||
-        copy_strings(scopes, "required scopes", 0, &self->required_scopes, &self->scope_count) < 0)
+        copy_strings(scopes, "required scopes", 0, &self->required_scopes, &self->scope_count) < 0 ||
+        (claims != NULL && load_context_claims(self, claims) < 0) ||
+        (routes != NULL && route_table_load(routes, &self->routes) < 0))
         goto fail;
+    self->names.read_route = self->routes.count > 0;
     if (self->origin_count == 0) {
         PyErr_SetString(PyExc_ValueError, "at least one trusted origin is required");
         goto fail;
     }
     self->allow_token = allow_token;
     self->simple_responses = simple;
+    self->reads_without_origin = reads_without_origin;
     Py_INCREF(on_deny);
     self->on_deny = on_deny;
     self->configuring = 0;
@@ -243,14 +298,20 @@ static void report_denial(Authorizer *self, const char *reason, int status, PyOb
 /* HTTP_API_RESPONSE_FORMAT=simple shapes only payload 2.0 answers; REST APIs always take a policy. */
 static int simple_for(const Authorizer *self, const request *req) { return self->simple_responses && req->v2; }
 
-static PyObject *deny(Authorizer *self, const request *req, PyObject *event, PyObject *resource, const char *reason) {
-    report_denial(self, reason, 403, event);
-    return deny_response(simple_for(self, req), resource);
-}
-
-static PyObject *unauthorized(Authorizer *self, PyObject *event, const char *reason) {
-    report_denial(self, reason, 401, event);
-    PyErr_SetString(g.unauthorized, "Unauthorized");
+/* Raises `type` with the contract's message and the denial's reason code as .reason (.status is a class
+   attribute). */
+static PyObject *raise_denial(PyObject *type, PyObject *message, const char *reason) {
+    PyObject *error = PyObject_CallFunctionObjArgs(type, message, NULL);
+    if (error == NULL) return NULL;
+    PyObject *code = PyUnicode_FromString(reason);
+    if (code == NULL || PyObject_SetAttr(error, g.s_reason, code) < 0) {
+        Py_XDECREF(code);
+        Py_DECREF(error);
+        return NULL;
+    }
+    Py_DECREF(code);
+    PyErr_SetObject(type, error);
+    Py_DECREF(error);
     return NULL;
 }
 
@@ -274,9 +335,14 @@ static PyObject *pseudonym(const char *token, size_t len) {
    status), NULL with *token set when the request passes, or NULL with a Python error set. */
 static const char *check_cookies(Authorizer *self, const request *req, int *status, char **token, size_t *token_len) {
     *status = 403;
-    if (req->origin.state == HEADER_ABSENT) return "missing_origin";
-    if (req->origin.state == HEADER_AMBIGUOUS || !origin_is_trusted(req->origin.value, self->origins, self->origin_count))
+    if (req->origin.state == HEADER_ABSENT) {
+        /* REQUIRE_ORIGIN=writes: browsers send no Origin on same-origin GET and HEAD; such reads go on to the
+           cookie (SameSite keeps it off cross-site requests), writes never do. */
+        if (!self->reads_without_origin || method_needs_csrf(req->method)) return "missing_origin";
+    } else if (req->origin.state == HEADER_AMBIGUOUS ||
+               !origin_is_trusted(req->origin.value, self->origins, self->origin_count)) {
         return "untrusted_origin";
+    }
     if (method_needs_csrf(req->method)) {
         if (req->csrf_count == 0) return "csrf_cookie_missing";
         if (req->csrf_header.state == HEADER_ABSENT) return "csrf_header_missing";
@@ -305,93 +371,412 @@ static char *copy_secret(span s) {
     return copy;
 }
 
-static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
-    if (!self->ready) {
-        PyErr_SetString(PyExc_RuntimeError, "the Authorizer was not configured (its __init__ did not run)");
-        return NULL;
-    }
-    request req;
-    PyObject *resource = NULL, *principal = NULL, *result = NULL;
-    char *token = NULL;
-    size_t token_len = 0;
-    jwt_claims claims = {0};
-    int have_claims = 0;
+/* R of the contract: the API-wide wildcard, or with ROUTE_SCOPES the request's own ARN, so that a cached
+   answer never opens another route. NULL without an exception when the ARN is malformed. */
+static PyObject *resource_for(const Authorizer *self, PyObject *arn) {
+    PyObject *wildcard = resource_wildcard(arn);
+    if (wildcard == NULL || self->routes.count == 0) return wildcard;
+    Py_DECREF(wildcard);
+    Py_INCREF(arn);
+    return arn;
+}
 
-    int rc = request_read(event, &self->names, &req);
-    if (rc == REQUEST_PY_ERROR) goto out;
-    if (req.arn != NULL && (resource = resource_wildcard(req.arn)) == NULL && PyErr_Occurred()) goto out;
-    if (resource == NULL) {
+/* What steps 1 to 6 decided; authorize and authenticate each turn it into their own answer. */
+typedef struct {
+    request req;
+    PyObject *resource; /* R, a new reference, once the event was read */
+    char *token;        /* on DECIDED_ALLOW: the token that goes upstream; wiped on release */
+    size_t token_len;
+    jwt_claims claims;
+    int is_jwt;
+    unsigned char *payload; /* with CONTEXT_CLAIMS: the JWT payload `found` points into, else NULL */
+    json_member *found;     /* with CONTEXT_CLAIMS: the claims' members, read in the same scan as sub and scope */
+    int bearer;         /* the token came from the Authorization header (step 1) */
+    const char *reason; /* on DECIDED_DENY: the reason code, and its status (401 or 403) */
+    int status;
+} decision;
+
+enum { DECIDED_ALLOW, DECIDED_DENY, DECIDED_ERROR };
+
+static int denied(decision *d, const char *reason, int status) {
+    d->reason = reason;
+    d->status = status;
+    return DECIDED_DENY;
+}
+
+/* The 500 is reported here, the other denials by the caller (after the decision, as before the refactor). */
+static int decide(Authorizer *self, PyObject *event, decision *d) {
+    memset(d, 0, sizeof *d);
+    int rc = request_read(event, &self->names, &d->req);
+    if (rc == REQUEST_PY_ERROR) return DECIDED_ERROR;
+    if (d->req.arn != NULL && (d->resource = resource_for(self, d->req.arn)) == NULL && PyErr_Occurred())
+        return DECIDED_ERROR;
+    if (d->resource == NULL) {
         rc = REQUEST_BAD;
-        resource = g.s_any_resource;
-        Py_INCREF(resource);
+        d->resource = g.s_any_resource;
+        Py_INCREF(d->resource);
     }
-    if (rc == REQUEST_BAD) {
-        result = deny(self, &req, event, resource, "bad_event");
-        goto out;
-    }
+    if (rc == REQUEST_BAD) return denied(d, "bad_event", 403);
 
     span bearer;
-    if (self->allow_token && req.authorization.state == HEADER_ONE && bearer_token(req.authorization.value, &bearer)) {
+    if (self->allow_token && d->req.authorization.state == HEADER_ONE &&
+        bearer_token(d->req.authorization.value, &bearer)) {
         /* Step 1: a caller that already holds a token (a back end, a test client) skips steps 2 to 4. */
-        if ((token = copy_secret(bearer)) == NULL) {
+        if ((d->token = copy_secret(bearer)) == NULL) {
             PyErr_NoMemory();
-            goto out;
+            return DECIDED_ERROR;
         }
-        token_len = bearer.n;
+        d->token_len = bearer.n;
+        d->bearer = 1;
     } else {
         int status;
-        const char *reason = check_cookies(self, &req, &status, &token, &token_len);
-        if (reason == NULL && token == NULL) goto out;
-        if (reason != NULL) {
-            result = status == 401 ? unauthorized(self, event, reason) : deny(self, &req, event, resource, reason);
-            goto out;
-        }
+        const char *reason = check_cookies(self, &d->req, &status, &d->token, &d->token_len);
+        if (reason != NULL) return denied(d, reason, status);
+        if (d->token == NULL) return DECIDED_ERROR;
     }
 
     /* Step 5: the opaque token is swapped for the JWT behind it. */
+    int have_claims = 0;
     if (self->phantom != NULL) {
         char *jwt = NULL, detail[128];
         size_t jwt_len = 0;
-        phantom_result exchanged = phantom_exchange_detail(self->phantom, token, token_len, &jwt, &jwt_len,
-                                                           &claims, detail, sizeof detail);
-        if (exchanged == PHANTOM_INACTIVE) {
-            result = unauthorized(self, event, "token_inactive");
-            goto out;
-        }
+        phantom_result exchanged = phantom_exchange_detail(self->phantom, d->token, d->token_len, &jwt, &jwt_len,
+                                                           &d->claims, detail, sizeof detail);
+        if (exchanged == PHANTOM_INACTIVE) return denied(d, "token_inactive", 401);
         if (exchanged == PHANTOM_FAILED) {
             report_denial(self, "introspection_failed", 500, event);
             /* detail is a status code or a transport error category: never a token, a credential or the
                response body (introspect.c). */
             PyErr_Format(g.introspection_error, "token introspection failed: %s",
                          detail[0] ? detail : "no usable answer");
-            goto out;
+            return DECIDED_ERROR;
         }
-        cookie_plain_free(token, token_len);
-        token = jwt;
-        token_len = jwt_len;
+        cookie_plain_free(d->token, d->token_len);
+        d->token = jwt;
+        d->token_len = jwt_len;
         have_claims = 1; /* parsed once, when the JWT came in; a cache hit does not parse it again */
     }
 
-    /* Step 6: scopes, then step 7: allow, naming the JWT's subject where there is one. */
-    int is_jwt = have_claims || jwt_claims_parse(token, token_len, &claims) == 0;
-    if (self->scope_count > 0 &&
-        !(is_jwt && claims.scope != NULL &&
-          scopes_granted(claims.scope, claims.scope_len, self->required_scopes, self->scope_count))) {
-        result = deny(self, &req, event, resource, "insufficient_scope");
-        goto out;
+    /* Step 6: REQUIRED_SCOPES, and the best ROUTE_SCOPES entry for the request's route. */
+    d->is_jwt = have_claims;
+    if (!have_claims && self->claim_count > 0) {
+        d->found = calloc(self->claim_count, sizeof *d->found);
+        if (d->found == NULL) {
+            PyErr_NoMemory();
+            return DECIDED_ERROR;
+        }
+        json_wanted want = {self->claim_names, self->claim_name_lens, self->claim_count, d->found};
+        d->is_jwt = jwt_claims_parse_wanted(d->token, d->token_len, &d->claims, &want, &d->payload) == 0;
+    } else if (!have_claims) {
+        d->is_jwt = jwt_claims_parse(d->token, d->token_len, &d->claims) == 0;
     }
-    if (is_jwt && claims.sub != NULL && claims.sub_len > 0)
-        principal = PyUnicode_DecodeUTF8(claims.sub, (Py_ssize_t)claims.sub_len, "strict");
-    else
-        principal = pseudonym(token, token_len);
-    if (principal != NULL) result = allow_response(simple_for(self, &req), principal, resource, token, token_len);
+    const route_rule *rule =
+        self->routes.count > 0 ? route_table_match(&self->routes, d->req.method, d->req.route) : NULL;
+    if (self->scope_count > 0 || rule != NULL) {
+        int granted = d->is_jwt && d->claims.scope != NULL &&
+                      scopes_granted(d->claims.scope, d->claims.scope_len, self->required_scopes, self->scope_count) &&
+                      (rule == NULL || scopes_granted(d->claims.scope, d->claims.scope_len, rule->scopes,
+                                                      rule->scope_count));
+        if (!granted) return denied(d, "insufficient_scope", 403);
+    }
+    return DECIDED_ALLOW;
+}
 
-out:
-    jwt_claims_clear(&claims);
-    cookie_plain_free(token, token_len);
-    Py_XDECREF(principal);
-    Py_XDECREF(resource);
-    request_release(&req);
+static void decision_release(decision *d) {
+    jwt_claims_clear(&d->claims);
+    free(d->payload);
+    free(d->found);
+    cookie_plain_free(d->token, d->token_len);
+    Py_XDECREF(d->resource);
+    request_release(&d->req);
+}
+
+/* P of the contract: the JWT's subject where there is one. */
+static PyObject *principal_of(const decision *d) {
+    if (d->is_jwt && d->claims.sub != NULL && d->claims.sub_len > 0)
+        return PyUnicode_DecodeUTF8(d->claims.sub, (Py_ssize_t)d->claims.sub_len, "strict");
+    return pseudonym(d->token, d->token_len);
+}
+
+/* A CONTEXT_CLAIMS member as an authorizer context value: str, int, float or bool; NULL without an exception
+   for any other JSON type (and for a number too large for a finite float). */
+static PyObject *context_value(const json_member *m) {
+    switch (m->type) {
+    case JSON_TRUE: Py_RETURN_TRUE;
+    case JSON_FALSE: Py_RETURN_FALSE;
+    case JSON_STRING: {
+        size_t len = 0;
+        char *text = json_member_string(m, &len);
+        if (text == NULL) return PyErr_NoMemory();
+        PyObject *value = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "strict");
+        free(text);
+        return value;
+    }
+    case JSON_NUMBER: {
+        char *text = malloc(m->raw_len + 1);
+        if (text == NULL) return PyErr_NoMemory();
+        memcpy(text, m->raw, m->raw_len);
+        text[m->raw_len] = '\0';
+        PyObject *value;
+        /* As json.loads reads it: an int unless there is a fraction or an exponent. */
+        if (strpbrk(text, ".eE") == NULL) {
+            value = PyLong_FromString(text, NULL, 10);
+        } else {
+            double number = PyOS_string_to_double(text, NULL, NULL);
+            value = number == -1.0 && PyErr_Occurred() ? NULL : isfinite(number) ? PyFloat_FromDouble(number) : NULL;
+        }
+        free(text);
+        return value;
+    }
+    default: return NULL;
+    }
+}
+
+/* Copies the CONTEXT_CLAIMS members of a JWT into the response's context: from `found` when the decision's
+scan found them, else by scanning the token's payload now (a phantom cache hit, allow()). */
+static int add_context_claims(Authorizer *self, PyObject *response, const char *token, size_t token_len,
+                              const json_member *found) {
+    unsigned char *json = NULL;
+    json_member *scanned = NULL;
+    if (found == NULL) {
+        size_t json_len = 0;
+        scanned = calloc(self->claim_count, sizeof *scanned);
+        if (scanned == NULL || jwt_payload(token, token_len, &json, &json_len) != 0) {
+            free(scanned);
+            PyErr_NoMemory(); /* only called for a token already read as a JWT */
+            return -1;
+        }
+        json_wanted want = {self->claim_names, self->claim_name_lens, self->claim_count, scanned};
+        if (json_members(json, json_len, &want) != 0) memset(scanned, 0, self->claim_count * sizeof *scanned);
+        found = scanned;
+    }
+    PyObject *context = PyDict_GetItemWithError(response, g.s_context);
+    int rc = context != NULL ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < self->claim_count; i++) {
+        PyObject *value = context_value(&found[i]);
+        if (value == NULL) {
+            if (PyErr_Occurred()) rc = -1;
+            continue;
+        }
+        rc = PyDict_SetItem(context, PyTuple_GetItem(self->context_claims, (Py_ssize_t)i), value);
+        Py_DECREF(value);
+    }
+    free(scanned);
+    free(json);
+    return rc;
+}
+
+static PyObject *allow(Authorizer *self, int v2, PyObject *principal, PyObject *resource, const char *token,
+                       size_t token_len, int is_jwt, const json_member *found) {
+    PyObject *result = allow_response(self->simple_responses && v2, principal, resource, token, token_len);
+    if (result != NULL && self->claim_count > 0 && is_jwt &&
+        add_context_claims(self, result, token, token_len, found) < 0)
+        Py_CLEAR(result);
+    return result;
+}
+
+static int configured(const Authorizer *self) {
+    if (self->ready) return 1;
+    PyErr_SetString(PyExc_RuntimeError, "the Authorizer was not configured (its __init__ did not run)");
+    return 0;
+}
+
+static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
+    if (!configured(self)) return NULL;
+    decision d;
+    PyObject *result = NULL;
+    int outcome = decide(self, event, &d);
+    if (outcome == DECIDED_DENY) {
+        report_denial(self, d.reason, d.status, event);
+        if (d.status == 401) raise_denial(g.unauthorized, g.s_unauthorized, d.reason);
+        else result = deny_response(simple_for(self, &d.req), d.resource);
+    } else if (outcome == DECIDED_ALLOW) {
+        PyObject *principal = principal_of(&d);
+        if (principal != NULL) {
+            result = allow(self, d.req.v2, principal, d.resource, d.token, d.token_len, d.is_jwt,
+                           d.payload != NULL ? d.found : NULL);
+            Py_DECREF(principal);
+        }
+    }
+    decision_release(&d);
+    return result;
+}
+
+static PyObject *Authorizer_authenticate(Authorizer *self, PyObject *event) {
+    if (!configured(self)) return NULL;
+    decision d;
+    PyObject *result = NULL;
+    int outcome = decide(self, event, &d);
+    if (outcome == DECIDED_DENY) {
+        report_denial(self, d.reason, d.status, event);
+        if (d.status == 401) raise_denial(g.unauthorized, g.s_unauthorized, d.reason);
+        else raise_denial(g.forbidden, g.s_forbidden, d.reason);
+    } else if (outcome == DECIDED_ALLOW) {
+        PyObject *principal = principal_of(&d);
+        PyObject *token = principal ? PyUnicode_DecodeUTF8(d.token, (Py_ssize_t)d.token_len, "strict") : NULL;
+        if (token != NULL) {
+            char *scope = d.claims.scope; /* handed to the Identity, which makes its scopes from it on demand */
+            d.claims.scope = NULL;
+            result = identity_new(token, principal, d.bearer ? g.s_bearer : g.s_cookie, d.resource, d.is_jwt, scope,
+                                  d.claims.scope_len);
+        }
+        Py_XDECREF(token);
+        Py_XDECREF(principal);
+    }
+    decision_release(&d);
+    return result;
+}
+
+/* Positional-or-keyword arguments of a METH_FASTCALL | METH_KEYWORDS method; `required` leading ones. */
+static int parse_arguments(const char *function, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                           const char *const *names, Py_ssize_t count, Py_ssize_t required, PyObject **out) {
+    for (Py_ssize_t i = 0; i < count; i++) out[i] = NULL;
+    if (nargs > count) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zd positional arguments", function, count);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) out[i] = args[i];
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_Size(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GetItem(kwnames, k);
+        Py_ssize_t i = 0;
+        while (i < count && PyUnicode_CompareWithASCIIString(key, names[i]) != 0) i++;
+        if (i == count) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", function, key);
+            return -1;
+        }
+        if (out[i] != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", function, names[i]);
+            return -1;
+        }
+        out[i] = args[nargs + k];
+    }
+    for (Py_ssize_t i = 0; i < required; i++) {
+        if (out[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", function, names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *type_name(PyObject *obj) { return PyObject_GetAttrString((PyObject *)Py_TYPE(obj), "__name__"); }
+
+/* The caller's own context entries: API Gateway takes only string, number and boolean values. */
+static int add_caller_context(PyObject *response, PyObject *extra) {
+    PyObject *items = PyMapping_Items(extra);
+    if (items == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "context must be a mapping of str to str, int, float or bool");
+        }
+        return -1;
+    }
+    PyObject *context = PyDict_GetItemWithError(response, g.s_context);
+    Py_ssize_t n = PyList_Size(items);
+    int rc = context != NULL && n >= 0 ? 0 : -1;
+    for (Py_ssize_t i = 0; rc == 0 && i < n; i++) {
+        PyObject *item = PyList_GetItem(items, i), *key, *value;
+        if (item == NULL || !PyTuple_Check(item) || PyTuple_Size(item) != 2) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "context.items() must give (key, value) pairs");
+            rc = -1;
+            break;
+        }
+        key = PyTuple_GetItem(item, 0);
+        value = PyTuple_GetItem(item, 1);
+        if (!PyUnicode_Check(key)) {
+            PyObject *name = type_name(key);
+            if (name != NULL) PyErr_Format(PyExc_TypeError, "context keys must be str, not %S", name);
+            Py_XDECREF(name);
+            rc = -1;
+        } else if (PyUnicode_Compare(key, g.s_token) == 0) {
+            PyErr_SetString(PyExc_ValueError,
+                            "context[\"token\"] is set by oauth_proxy (the upstream Authorization header) and "
+                            "cannot be overridden");
+            rc = -1;
+        } else if (!(PyUnicode_Check(value) || PyLong_Check(value) || PyFloat_Check(value))) {
+            /* The key names the mistake; the value is not shown (it may be a secret). */
+            PyObject *name = type_name(value);
+            if (name != NULL)
+                PyErr_Format(PyExc_TypeError,
+                             "context[%R]: API Gateway accepts only str, int, float or bool values, not %S", key, name);
+            Py_XDECREF(name);
+            rc = -1;
+        } else if (PyFloat_Check(value) && !isfinite(PyFloat_AsDouble(value))) {
+            PyErr_Format(PyExc_ValueError, "context[%R]: a float must be finite (JSON has no NaN or infinity)", key);
+            rc = -1;
+        } else {
+            rc = PyDict_SetItem(context, key, value);
+        }
+    }
+    Py_DECREF(items);
+    return rc;
+}
+
+static PyObject *Authorizer_allow(Authorizer *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    static const char *const names[] = {"event", "identity", "context"};
+    PyObject *arg[3];
+    identity_view identity;
+    if (!configured(self) || parse_arguments("allow", args, nargs, kwnames, names, 3, 2, arg) < 0 ||
+        identity_view_of(arg[1], &identity) < 0)
+        return NULL;
+    int v2;
+    PyObject *arn;
+    if (event_format(arg[0], &v2, &arn) < 0) return NULL;
+    Py_XDECREF(arn); /* the Identity carries R, made from this ARN */
+    Py_ssize_t token_len = 0;
+    const char *token = PyUnicode_AsUTF8AndSize(identity.token, &token_len);
+    if (token == NULL) return NULL;
+    PyObject *result = allow(self, v2, identity.principal, identity.resource, token, (size_t)token_len,
+                             identity.is_jwt, NULL);
+    if (result != NULL && arg[2] != NULL && arg[2] != Py_None && add_caller_context(result, arg[2]) < 0)
+        Py_CLEAR(result);
+    return result;
+}
+
+/* A reason code of the caller's own, for the denial log: short, and unlike a token or a secret. */
+static int valid_reason(const char *s, Py_ssize_t n) {
+    if (n < 1 || n > 64) return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.' || c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+static PyObject *Authorizer_deny(Authorizer *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    static const char *const names[] = {"event", "reason"};
+    PyObject *arg[2];
+    if (!configured(self) || parse_arguments("deny", args, nargs, kwnames, names, 2, 1, arg) < 0) return NULL;
+    /* No reason: the answer to a Forbidden that authenticate() has already logged. */
+    const char *reason = NULL;
+    if (arg[1] != NULL && arg[1] != Py_None) {
+        Py_ssize_t n = 0;
+        reason = PyUnicode_Check(arg[1]) ? PyUnicode_AsUTF8AndSize(arg[1], &n) : NULL;
+        if (reason == NULL || !valid_reason(reason, n)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError,
+                            "reason must be a reason code: 1 to 64 letters, digits, '_', '-', '.' or ':'");
+            return NULL;
+        }
+    }
+    int v2;
+    PyObject *arn, *resource = NULL;
+    if (event_format(arg[0], &v2, &arn) < 0) return NULL;
+    if (arn != NULL) {
+        resource = resource_for(self, arn);
+        Py_DECREF(arn);
+        if (resource == NULL && PyErr_Occurred()) return NULL;
+    }
+    if (resource == NULL) {
+        resource = g.s_any_resource;
+        Py_INCREF(resource);
+    }
+    if (reason != NULL) report_denial(self, reason, 403, arg[0]);
+    PyObject *result = deny_response(self->simple_responses && v2, resource);
+    Py_DECREF(resource);
     return result;
 }
 
@@ -464,6 +849,16 @@ static PyMethodDef Authorizer_methods[] = {
     {"authorize", (PyCFunction)Authorizer_authorize, METH_O,
      "authorize(event) -> dict\n\nThe Lambda authorizer response for an API Gateway event; raises "
      "Unauthorized for a 401."},
+    {"authenticate", (PyCFunction)Authorizer_authenticate, METH_O,
+     "authenticate(event) -> Identity\n\nSteps 1 to 6 of the decision without a response: the Identity of an "
+     "allowed request; raises Forbidden (403), Unauthorized (401) or IntrospectionError (500), each denial "
+     "logged as by authorize."},
+    {"allow", (PyCFunction)(void (*)(void))Authorizer_allow, METH_FASTCALL | METH_KEYWORDS,
+     "allow(event, identity, context=None) -> dict\n\nThe allow response for an Identity, in the event's "
+     "format; `context` adds str, int, float or bool entries (TypeError otherwise; ValueError for \"token\")."},
+    {"deny", (PyCFunction)(void (*)(void))Authorizer_deny, METH_FASTCALL | METH_KEYWORDS,
+     "deny(event, reason=None) -> dict\n\nThe 403 response in the event's format. With a reason code, logs a "
+     "denial line as authorize does; without one, logs nothing (for a Forbidden authenticate has logged)."},
     {"_enable_phantom", (PyCFunction)(void (*)(void))Authorizer_enable_phantom, METH_VARARGS | METH_KEYWORDS,
      "_enable_phantom(url, client_id, client_secret, timeout_ms, ca_file=None, cache_ttl=300, cache_size=1024)"
      "\n\nTurns on the phantom token exchange (contract step 5); ValueError when libcurl cannot be loaded "

@@ -212,6 +212,20 @@ static int check_cookie_sizes(request *req, const request_names *names) {
     return REQUEST_OK;
 }
 
+/* REST: the resource template as is. HTTP API: the routeKey's path ("GET /orders/{id}" -> "/orders/{id}"),
+   or the whole key when it has no method part ("$default"). */
+static int route_of(PyObject *obj, int v2, span *out) {
+    if (span_of(obj, out) != 0) return -1;
+    if (!v2) return 0;
+    const char *blank = memchr(out->p, ' ', out->n);
+    if (blank == NULL) return 0;
+    size_t skip = (size_t)(blank - out->p) + 1;
+    if (skip >= out->n) return -1;
+    out->p += skip;
+    out->n -= skip;
+    return 0;
+}
+
 int request_read(PyObject *event, const request_names *names, request *req) {
     memset(req, 0, sizeof *req);
     req->cookies = req->cookie_inline;
@@ -220,7 +234,7 @@ int request_read(PyObject *event, const request_names *names, request *req) {
 
     /* Every lookup that could run Python code happens first, each keeping a strong reference, before any
        span is taken; nothing after them runs Python code. */
-    PyObject *version, *arn, *method = NULL, *headers, *multi = NULL, *cookies = NULL, *context, *http;
+    PyObject *version, *arn, *method = NULL, *headers, *multi = NULL, *cookies = NULL, *context, *http, *route = NULL;
     if (get_item(req, event, g.s_version, &version) < 0) return REQUEST_PY_ERROR;
     if (version != NULL && IS_STR(version) && PyUnicode_Compare(version, g.s_v2) == 0) req->v2 = 1;
     if (PyErr_Occurred()) return REQUEST_PY_ERROR;
@@ -236,11 +250,14 @@ int request_read(PyObject *event, const request_names *names, request *req) {
             get_item(req, event, g.s_multi_value_headers, &multi) < 0)
             return REQUEST_PY_ERROR;
     }
+    if (names->read_route && get_item(req, event, req->v2 ? g.s_route_key : g.s_event_resource, &route) < 0)
+        return REQUEST_PY_ERROR;
     if (arn != NULL && IS_STR(arn)) {
         Py_INCREF(arn);
         req->arn = arn;
     }
     if (req->arn == NULL || span_of(method, &req->method) != 0) return REQUEST_BAD;
+    if (names->read_route && route_of(route, req->v2, &req->route) != 0) return REQUEST_BAD;
 
     int rc;
     if (req->v2) {
@@ -252,6 +269,27 @@ int request_read(PyObject *event, const request_names *names, request *req) {
     }
     if (rc == REQUEST_OK) rc = check_cookie_sizes(req, names);
     return rc;
+}
+
+int event_format(PyObject *event, int *v2, PyObject **arn) {
+    *v2 = 0;
+    *arn = NULL;
+    if (!IS_DICT(event)) return 0;
+    PyObject *version = PyDict_GetItemWithError(event, g.s_version);
+    if (version == NULL && PyErr_Occurred()) return -1;
+    if (version != NULL && IS_STR(version)) {
+        Py_INCREF(version); /* the lookup below may run Python code that drops it from the event */
+        *v2 = PyUnicode_Compare(version, g.s_v2) == 0;
+        Py_DECREF(version);
+        if (PyErr_Occurred()) return -1;
+    }
+    PyObject *found = PyDict_GetItemWithError(event, *v2 ? g.s_route_arn : g.s_method_arn);
+    if (found == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (IS_STR(found)) {
+        Py_INCREF(found);
+        *arn = found;
+    }
+    return 0;
 }
 
 void request_release(request *req) {

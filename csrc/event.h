@@ -25,6 +25,7 @@ typedef struct {
     span at_cookie;   /* <prefix>-at */
     span csrf_cookie; /* <prefix>-csrf */
     span csrf_header; /* x-<prefix>-csrf, lower case */
+    int read_route;   /* ROUTE_SCOPES is set: the route must be read too */
 } request_names;
 
 typedef struct {
@@ -33,6 +34,7 @@ typedef struct {
     PyObject *held[8]; /* strong references to what was looked up in the event (at most 7 lookups) */
     size_t held_count;
     span method;
+    span route; /* with read_route: REST `resource`, or the path of HTTP API `routeKey` (all of `$default`) */
     single_header origin, authorization, csrf_header;
     span *cookies; /* each a Cookie header (1.0) or an entry of `cookies` (2.0) */
     size_t cookie_count;
@@ -47,6 +49,10 @@ enum { REQUEST_OK = 0, REQUEST_BAD = -1, REQUEST_PY_ERROR = -2 };
    REQUEST_PY_ERROR with a Python exception set (out of memory). Always call request_release. */
 int request_read(PyObject *event, const request_names *names, request *req);
 void request_release(request *req);
+
+/* What an answer built outside request_read needs: whether the event is payload 2.0, and its method or route
+   ARN (a new reference to a str, or NULL when absent). 0, or -1 with a Python exception. */
+int event_format(PyObject *event, int *v2, PyObject **arn);
 
 /* Iterates the values of one cookie name across all Cookie headers of the request, in order. */
 typedef struct {

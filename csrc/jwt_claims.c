@@ -282,7 +282,45 @@ static int read_string_member(json_reader *r, char **slot, size_t *slot_len) {
     return skip_value(r, 1);
 }
 
-static int read_payload(json_reader *r, jwt_claims *out) {
+static int key_is(const unsigned char *s, const unsigned char *e, int escaped, const char *name, size_t name_len,
+                  int *failed) {
+    if (!escaped) return (size_t)(e - s) == name_len && memcmp(s, name, name_len) == 0;
+    size_t len = 0;
+    char *decoded = decode_string(s, e, &len);
+    if (decoded == NULL) {
+        *failed = 1;
+        return 0;
+    }
+    int same = len == name_len && memcmp(decoded, name, len) == 0;
+    free(decoded);
+    return same;
+}
+
+static int json_type_of(unsigned char c) {
+    switch (c) {
+    case '"': return JSON_STRING;
+    case 't': return JSON_TRUE;
+    case 'f': return JSON_FALSE;
+    case '-': return JSON_NUMBER;
+    default: return is_digit(c) ? JSON_NUMBER : JSON_OTHER;
+    }
+}
+
+/* Notes where the member just read (its value spans [value, r->p)) is one of the wanted ones. */
+static int note_wanted(const json_wanted *want, const unsigned char *s, const unsigned char *e, int escaped,
+                       const unsigned char *value, const json_reader *r) {
+    int failed = 0;
+    for (size_t i = 0; i < want->count; i++) {
+        if (!key_is(s, e, escaped, want->names[i], want->name_lens[i], &failed)) continue;
+        want->found[i].type = json_type_of(*value);
+        want->found[i].raw = value;
+        want->found[i].raw_len = (size_t)(r->p - value);
+    }
+    return failed ? -1 : 0;
+}
+
+static int read_payload(json_reader *r, jwt_claims *out, const json_wanted *want) {
+    if (want != NULL) memset(want->found, 0, want->count * sizeof *want->found);
     int active_members = 0;
     skip_blanks(r);
     if (r->p >= r->end || *r->p != '{') return -1;
@@ -300,6 +338,7 @@ static int read_payload(json_reader *r, jwt_claims *out) {
             skip_blanks(r);
             if (r->p >= r->end || *r->p++ != ':') return -1;
             skip_blanks(r);
+            const unsigned char *value = r->p;
             int rc;
             if (m == SUB) {
                 rc = read_string_member(r, &out->sub, &out->sub_len);
@@ -324,7 +363,7 @@ static int read_payload(json_reader *r, jwt_claims *out) {
                 if (m == EXP) out->has_exp = 0;
                 rc = skip_value(r, 1);
             }
-            if (rc != 0) return -1;
+            if (rc != 0 || (want != NULL && note_wanted(want, s, e, escaped, value, r) != 0)) return -1;
             int more = next_or_close(r, '}');
             if (more < 0) return -1;
             if (more == 0) break;
@@ -338,13 +377,14 @@ static int read_payload(json_reader *r, jwt_claims *out) {
 int json_claims_parse(const char *json, size_t len, jwt_claims *out) {
     memset(out, 0, sizeof *out);
     json_reader r = {(const unsigned char *)json, (const unsigned char *)json + len};
-    if (read_payload(&r, out) == 0) return 0;
+    if (read_payload(&r, out, NULL) == 0) return 0;
     jwt_claims_clear(out);
     return -1;
 }
 
-int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
-    memset(out, 0, sizeof *out);
+int jwt_payload(const char *token, size_t len, unsigned char **json, size_t *json_len) {
+    *json = NULL;
+    *json_len = 0;
     const char *dot1 = memchr(token, '.', len);
     if (dot1 == NULL) return -1;
     const char *payload = dot1 + 1, *end = token + len;
@@ -353,14 +393,50 @@ int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
     size_t payload_len = (size_t)(dot2 - payload);
     if (dot1 == token || payload_len == 0) return -1;
 
-    unsigned char *json = malloc(b64url_decoded_max(payload_len));
-    size_t json_len = 0;
-    if (json == NULL) return -1;
-    int rc = -1;
-    if (b64url_decode(payload, payload_len, json, &json_len) == 0)
-        rc = json_claims_parse((const char *)json, json_len, out);
+    unsigned char *decoded = malloc(b64url_decoded_max(payload_len));
+    if (decoded == NULL) return -1;
+    if (b64url_decode(payload, payload_len, decoded, json_len) != 0) {
+        free(decoded);
+        *json_len = 0;
+        return -1;
+    }
+    *json = decoded;
+    return 0;
+}
+
+int jwt_claims_parse(const char *token, size_t len, jwt_claims *out) {
+    memset(out, 0, sizeof *out);
+    unsigned char *json;
+    size_t json_len;
+    if (jwt_payload(token, len, &json, &json_len) != 0) return -1;
+    int rc = json_claims_parse((const char *)json, json_len, out);
     free(json);
     return rc;
+}
+
+int jwt_claims_parse_wanted(const char *token, size_t len, jwt_claims *out, const json_wanted *want,
+                            unsigned char **payload) {
+    memset(out, 0, sizeof *out);
+    size_t json_len;
+    if (jwt_payload(token, len, payload, &json_len) != 0) return -1;
+    json_reader r = {*payload, *payload + json_len};
+    if (read_payload(&r, out, want) == 0) return 0;
+    jwt_claims_clear(out);
+    free(*payload);
+    *payload = NULL;
+    return -1;
+}
+
+int json_members(const unsigned char *json, size_t len, const json_wanted *want) {
+    jwt_claims ignored = {0};
+    json_reader r = {json, json + len};
+    int rc = read_payload(&r, &ignored, want);
+    jwt_claims_clear(&ignored);
+    return rc;
+}
+
+char *json_member_string(const json_member *member, size_t *len) {
+    return decode_string(member->raw + 1, member->raw + member->raw_len - 1, len);
 }
 
 void jwt_claims_clear(jwt_claims *claims) {

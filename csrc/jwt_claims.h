@@ -30,4 +30,35 @@ int json_claims_parse(const char *json, size_t len, jwt_claims *out);
 
 void jwt_claims_clear(jwt_claims *claims);
 
+/* The decoded payload of a token shaped like a JWS compact serialization: 0 with *json malloc'ed (free()
+   it) and not yet checked as JSON, or -1. */
+int jwt_payload(const char *token, size_t len, unsigned char **json, size_t *json_len);
+
+/* Selected members of the top-level JSON object (CONTEXT_CLAIMS), found in the same scan as the claims. */
+enum { JSON_ABSENT = 0, JSON_STRING, JSON_NUMBER, JSON_TRUE, JSON_FALSE, JSON_OTHER };
+
+typedef struct {
+    int type;
+    const unsigned char *raw; /* the value's text inside the JSON, quotes included for a string */
+    size_t raw_len;
+} json_member;
+
+typedef struct {
+    const char *const *names; /* UTF-8 member names */
+    const size_t *name_lens;
+    size_t count;
+    json_member *found; /* count entries: the last member of each name, JSON_ABSENT when missing */
+} json_wanted;
+
+/* jwt_claims_parse that also fills want->found. On 0, *payload is the decoded payload the found spans point
+   into (malloc'ed: free() it after using them); on -1 it is NULL. */
+int jwt_claims_parse_wanted(const char *token, size_t len, jwt_claims *out, const json_wanted *want,
+                            unsigned char **payload);
+
+/* want->found for a bare JSON object text: 0, or -1 when it is not a strict JSON object. */
+int json_members(const unsigned char *json, size_t len, const json_wanted *want);
+
+/* The decoded UTF-8 of a JSON_STRING member: malloc'ed, NUL-terminated, or NULL when out of memory. */
+char *json_member_string(const json_member *member, size_t *len);
+
 #endif

@@ -8,6 +8,7 @@
 #include "authorizer.h"
 #include "ca_bundle.h"
 #include "cookie_crypto.h"
+#include "identity.h"
 #include "module_state.h"
 #include "token_digest.h"
 
@@ -111,10 +112,19 @@ static struct PyModuleDef module_def = {
     .m_methods = module_methods,
 };
 
-static int add_exception(PyObject *module, PyObject **slot, const char *name, PyObject *base, const char *doc) {
+/* `status` (when not 0) and `reason` become class attributes: a caller of authenticate() reads e.status and
+   e.reason whatever the denial; the C side sets the instance's reason when it raises. */
+static int add_exception(PyObject *module, PyObject **slot, const char *name, PyObject *base, const char *doc,
+                         int status, const char *reason) {
     char qualified[64] = "oauth_proxy.";
     strncat(qualified, name, sizeof qualified - strlen(qualified) - 1);
-    *slot = PyErr_NewExceptionWithDoc(qualified, doc, base, NULL);
+    PyObject *attributes = NULL;
+    if (status != 0) {
+        attributes = Py_BuildValue("{s:i,s:z}", "status", status, "reason", reason);
+        if (attributes == NULL) return -1;
+    }
+    *slot = PyErr_NewExceptionWithDoc(qualified, doc, base, attributes);
+    Py_XDECREF(attributes);
     if (*slot == NULL) return -1;
     Py_INCREF(*slot);
     if (PyModule_AddObject(module, name, *slot) < 0) {
@@ -133,15 +143,27 @@ PyMODINIT_FUNC PyInit__core(void) {
     PyObject *module = PyModule_Create(&module_def);
     if (module == NULL) return NULL;
     if (add_exception(module, &g.unauthorized, "Unauthorized", PyExc_Exception,
-                      "The request carries no usable credentials: API Gateway answers 401.") < 0 ||
+                      "The request carries no usable credentials: API Gateway answers 401. .reason is the "
+                      "denial's reason code.", 401, NULL) < 0 ||
+        add_exception(module, &g.forbidden, "Forbidden", PyExc_Exception,
+                      "authenticate() refused the request (a 403 of the contract). .reason is the denial's "
+                      "reason code.", 403, NULL) < 0 ||
         add_exception(module, &g.introspection_error, "IntrospectionError", PyExc_Exception,
-                      "The introspection endpoint gave no usable answer: API Gateway answers 500.") < 0 ||
+                      "The introspection endpoint gave no usable answer: API Gateway answers 500.", 500,
+                      "introspection_failed") < 0 ||
         add_exception(module, &g.cookie_decryption_error, "CookieDecryptionError", PyExc_ValueError,
-                      "The value is not a valid cookie under the key.") < 0)
+                      "The value is not a valid cookie under the key.", 0, NULL) < 0)
         goto fail;
     PyObject *type = authorizer_type_new(module);
     if (type == NULL || PyModule_AddObject(module, "Authorizer", type) < 0) {
         Py_XDECREF(type);
+        goto fail;
+    }
+    g.identity_type = identity_type_new(module);
+    if (g.identity_type == NULL) goto fail;
+    Py_INCREF(g.identity_type);
+    if (PyModule_AddObject(module, "Identity", g.identity_type) < 0) {
+        Py_DECREF(g.identity_type);
         goto fail;
     }
     return module;

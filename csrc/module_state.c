@@ -23,6 +23,8 @@ int module_state_init(void) {
         {&g.s_request_context, "requestContext"},
         {&g.s_http, "http"},
         {&g.s_method, "method"},
+        {&g.s_event_resource, "resource"},
+        {&g.s_route_key, "routeKey"},
         {&g.s_principal_id, "principalId"},
         {&g.s_policy_document, "policyDocument"},
         {&g.s_version_key, "Version"},
@@ -39,6 +41,11 @@ int module_state_init(void) {
         {&g.s_is_authorized, "isAuthorized"},
         {&g.s_anonymous, "anonymous"},
         {&g.s_any_resource, "*"},
+        {&g.s_cookie, "cookie"},
+        {&g.s_bearer, "bearer"},
+        {&g.s_reason, "reason"},
+        {&g.s_unauthorized, "Unauthorized"},
+        {&g.s_forbidden, "Forbidden"},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (intern(strings[i].slot, strings[i].text) < 0) return -1;

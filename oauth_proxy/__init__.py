@@ -3,16 +3,23 @@
     import os, oauth_proxy
     proxy = oauth_proxy.OAuthProxy(oauth_proxy.Config.from_env(os.environ))
     response = proxy.authorize(event)
+
+or, in an authorizer with rules of its own:
+
+    identity = proxy.authenticate(event)        # raises Forbidden, Unauthorized or IntrospectionError
+    response = proxy.allow(event, identity, {"tenant": "acme"})   # or proxy.deny(event, reason="...")
 """
-from ._core import decrypt_cookie, encrypt_cookie
+from ._core import Identity, decrypt_cookie, encrypt_cookie
 from .config import Config
-from .errors import ConfigError, CookieDecryptionError, IntrospectionError, Unauthorized
+from .errors import ConfigError, CookieDecryptionError, Forbidden, IntrospectionError, Unauthorized
 from .proxy import OAuthProxy
 
 __all__ = [
     "Config",
     "ConfigError",
     "CookieDecryptionError",
+    "Forbidden",
+    "Identity",
     "IntrospectionError",
     "OAuthProxy",
     "Unauthorized",

@@ -1,8 +1,31 @@
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence, final
 
-class Unauthorized(Exception): ...
-class IntrospectionError(Exception): ...
+class Unauthorized(Exception):
+    status: ClassVar[int]  # 401
+    reason: str | None  # the reason code of the denial log line
+class Forbidden(Exception):
+    status: ClassVar[int]  # 403
+    reason: str | None
+class IntrospectionError(Exception):
+    status: ClassVar[int]  # 500
+    reason: str | None  # "introspection_failed"
 class CookieDecryptionError(ValueError): ...
+
+@final
+class Identity:
+    """Made by OAuthProxy.authenticate only; immutable."""
+    @property
+    def token(self) -> str: ...
+    @property
+    def principal(self) -> str: ...
+    @property
+    def claims(self) -> Mapping[str, Any]: ...
+    @property
+    def scopes(self) -> frozenset[str]: ...
+    @property
+    def source(self) -> str: ...  # "cookie" or "bearer"
+    @property
+    def resource(self) -> str: ...
 
 def encrypt_cookie(plaintext: str, key_hex: str) -> str: ...
 def decrypt_cookie(value: str, key_hex: str) -> str: ...
@@ -18,8 +41,17 @@ class Authorizer:
         required_scopes: Sequence[str],
         simple_responses: bool,
         on_deny: Callable[[str, int, object], object],
+        *,
+        reads_without_origin: bool = False,
+        context_claims: Sequence[str] = (),
+        route_scopes: Sequence[tuple[str, str, bool, Sequence[str]]] = (),
     ) -> None: ...
     def authorize(self, event: Mapping[str, Any]) -> dict[str, Any]: ...
+    def authenticate(self, event: Mapping[str, Any]) -> Identity: ...
+    def allow(
+        self, event: Mapping[str, Any], identity: Identity, context: Mapping[str, str | int | float | bool] | None = None
+    ) -> dict[str, Any]: ...
+    def deny(self, event: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]: ...
     def _enable_phantom(
         self,
         url: str,

@@ -17,11 +17,12 @@ _COOKIE_NAME_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVW
 _SCHEME_CHARS = frozenset("+.-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _RESPONSE_FORMATS = ("simple", "iam")
+_ORIGIN_REQUIREMENTS = ("always", "writes")
 _SECRET_FIELDS = ("encryption_key", "previous_encryption_keys", "client_secret")
 _FIELDS = ("trusted_web_origins", "cookie_name_prefix", "encryption_key", "previous_encryption_keys", "allow_token",
            "use_phantom_token", "introspection_url", "client_id", "client_secret", "introspection_timeout_ms",
            "introspection_ca_file", "introspection_cache_ttl", "introspection_cache_size", "required_scopes",
-           "http_api_response_format", "log_level")
+           "http_api_response_format", "log_level", "context_claims", "route_scopes", "require_origin")
 
 
 class Config:
@@ -37,7 +38,8 @@ class Config:
                  introspection_timeout_ms: int = 3000, introspection_ca_file: Optional[str] = None,
                  introspection_cache_ttl: int = 300, introspection_cache_size: int = 1024,
                  required_scopes: Union[Sequence[str], str] = (), http_api_response_format: str = "simple",
-                 log_level: str = "WARNING") -> None:
+                 log_level: str = "WARNING", context_claims: Union[Sequence[str], str] = (),
+                 route_scopes: Union[Sequence[str], str] = (), require_origin: str = "always") -> None:
         given = locals()
         put = object.__setattr__
         for name in _FIELDS:
@@ -79,6 +81,9 @@ class Config:
         put(self, "required_scopes", _scopes(self.required_scopes))
         put(self, "http_api_response_format", _choice("HTTP_API_RESPONSE_FORMAT", self.http_api_response_format, _RESPONSE_FORMATS).lower())
         put(self, "log_level", _choice("LOG_LEVEL", self.log_level, _LOG_LEVELS).upper())
+        put(self, "context_claims", _claim_names(self.context_claims))
+        put(self, "route_scopes", _route_entries(self.route_scopes))
+        put(self, "require_origin", _choice("REQUIRE_ORIGIN", self.require_origin, _ORIGIN_REQUIREMENTS).lower())
         for name in ("introspection_url", "client_id", "client_secret", "introspection_ca_file"):
             put(self, name, _optional_text(name.upper(), getattr(self, name)))
         if self.introspection_url is not None:
@@ -211,6 +216,65 @@ def _scopes(value: object) -> tuple:
         if not scope or any(c.isspace() for c in scope):
             raise ConfigError(f"REQUIRED_SCOPES: {scope!r} is not a single scope")
     return tuple(scopes)
+
+
+def _claim_names(value: object) -> tuple:
+    if isinstance(value, str):
+        value = value.split(",")
+    names = []
+    for name in (item.strip() for item in _text_list("CONTEXT_CLAIMS", value)):
+        if name == "token":
+            raise ConfigError("CONTEXT_CLAIMS must not name 'token': that context entry is the upstream Authorization header")
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _route_entries(value: object) -> tuple:
+    """ROUTE_SCOPES in canonical form, one `METHOD PATH=scope ...` string per entry."""
+    if isinstance(value, str):
+        value = value.split(";")
+    entries, seen = [], set()
+    for text in _text_list("ROUTE_SCOPES", value):
+        if not text.strip():
+            continue
+        method, path, scopes = _route_entry(text)
+        if (method, path) in seen:
+            raise ConfigError(f"ROUTE_SCOPES: {text.strip()!r} repeats {method} {path}: give each route one entry")
+        seen.add((method, path))
+        entries.append(f"{method} {path}={' '.join(scopes)}")
+    return tuple(entries)
+
+
+def _route_entry(text: str) -> tuple:
+    entry = text.strip()
+    head, equals, scope_text = entry.partition("=")
+    parts, scopes = head.split(), scope_text.split()
+    if not equals or len(parts) != 2 or not scopes:
+        raise ConfigError(f"ROUTE_SCOPES: {entry!r} is not 'METHOD PATH=scope [scope...]'")
+    method, path = parts[0].upper(), parts[1]
+    if method == "ANY":
+        raise ConfigError(f"ROUTE_SCOPES: {entry!r}: write * for any method")
+    if method != "*" and not (method.isascii() and method.isalpha()):
+        raise ConfigError(f"ROUTE_SCOPES: {entry!r}: the method must be an HTTP method or *")
+    base = path[:-2] if path.endswith("/*") else path
+    if not (path == "$default" or path.startswith("/")) or "*" in base:
+        raise ConfigError(f"ROUTE_SCOPES: {entry!r}: the path must be a resource path (/orders/{{id}}), a prefix "
+                          "ending in /* (/orders/*), or $default")
+    return method, path, tuple(scopes)
+
+
+def route_rules(config: "Config") -> list:
+    """ROUTE_SCOPES as the C side takes them: (method or *, path or prefix, is_prefix, scopes), best first
+    (an exact path, then longer prefixes, then shorter; a named method before *), so the first that applies
+    to a request is the one that counts."""
+    rules = []
+    for entry in config.route_scopes:
+        method, path, scopes = _route_entry(entry)
+        prefix = path.endswith("/*")
+        rules.append((method, path[:-2] if prefix else path, prefix, scopes))
+    rules.sort(key=lambda rule: (rule[2], -len(rule[1]) if rule[2] else 0, rule[0] == "*"))
+    return rules
 
 
 def _optional_text(setting: str, value: object) -> Optional[str]:

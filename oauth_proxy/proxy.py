@@ -1,15 +1,17 @@
-"""OAuthProxy: the configured authorizer. authorize() is the C method itself, with no Python frame
-in between, because it runs on every API call."""
+"""OAuthProxy: the configured authorizer. authorize(), authenticate(), allow() and deny() are the C methods
+themselves, with no Python frame in between, because they run on every API call."""
 from __future__ import annotations
 
 from . import _core
-from .config import Config
+from .config import Config, route_rules
 from .denial_log import log_denial, set_level
 from .errors import ConfigError
 
 
 class OAuthProxy(_core.Authorizer):
-    """The Lambda authorizer for one configuration. Build one per process and call ``authorize(event)``."""
+    """The Lambda authorizer for one configuration. Build one per process and call ``authorize(event)``, or,
+    in an authorizer of your own, ``authenticate(event)`` and then ``allow(event, identity, context)`` or
+    ``deny(event, reason)``."""
 
     def __init__(self, config: Config) -> None:
         if not isinstance(config, Config):
@@ -22,6 +24,9 @@ class OAuthProxy(_core.Authorizer):
             required_scopes=list(config.required_scopes),
             simple_responses=config.http_api_response_format == "simple",
             on_deny=log_denial,
+            reads_without_origin=config.require_origin == "writes",
+            context_claims=list(config.context_claims),
+            route_scopes=route_rules(config),
         )
         if config.use_phantom_token:
             try:

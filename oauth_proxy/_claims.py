@@ -1,0 +1,24 @@
+"""Identity.claims: the JWT payload as read-only Python values, made on first access (json is imported then,
+not at cold start). The C scanner has already decided that the payload is a strict JSON object."""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+_EMPTY = MappingProxyType({})
+
+
+def _frozen(value: object) -> object:
+    if isinstance(value, dict):
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+def read_payload(payload):
+    """The claims of a JWT payload (bytes of a JSON object), or an empty mapping for None (an opaque token)."""
+    if payload is None:
+        return _EMPTY
+    import json
+
+    return _frozen(json.loads(payload))
