@@ -31,24 +31,7 @@ ONE_PYTHON = {arch: command for arch, _, command in PYTHONS if arch != NATIVE_AR
 ONE_PYTHON[NATIVE_ARCH] = [sys.executable]
 EXAMPLE = ROOT / "examples" / "custom_authorizer" / "app.py"
 TENANT = "acme"
-METHOD_ARN = f"arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/{TENANT}/orders"
-
-# Until examples/custom_authorizer/app.py exists (issue 10), the function is this stand-in: the same
-# shape (app.handler, configured from the environment, Powertools' event data classes), built only on
-# what the layer provides.
-STAND_IN = '''
-import os
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerRequestEvent)
-import oauth_proxy
-
-_proxy = oauth_proxy.OAuthProxy(oauth_proxy.Config.from_env(os.environ))
-
-
-def handler(event, context):
-    return _proxy.authorize(APIGatewayAuthorizerRequestEvent(event).raw_event)
-'''
-
+ARN_PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234"
 
 def pip(*args: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
@@ -67,19 +50,17 @@ def powertools_layer(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def function_dir(tmp_path_factory) -> Path:
-    """A function folder holding only the custom-authorizer example (or its stand-in)."""
+    """A function folder holding only the custom-authorizer example."""
     task = tmp_path_factory.mktemp("function")
-    if EXAMPLE.exists():
-        (task / "app.py").write_bytes(EXAMPLE.read_bytes())
-    else:
-        (task / "app.py").write_text(STAND_IN)
+    (task / "app.py").write_bytes(EXAMPLE.read_bytes())
     return task
 
 
-def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | None = None) -> dict:
+def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | None = None,
+               tenant: str = TENANT) -> dict:
     cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    path = f"/{TENANT}/orders"
-    return {"type": "REQUEST", "methodArn": METHOD_ARN.replace("/GET/", f"/{method}/"),
+    path = f"/{tenant}/orders"
+    return {"type": "REQUEST", "methodArn": f"{ARN_PREFIX}/prod/{method}{path}",
             "resource": path, "path": path, "httpMethod": method,
             "headers": {"Origin": ORIGIN, **({"Cookie": cookie} if cookie else {}), **(headers or {})},
             "multiValueHeaders": None, "queryStringParameters": None, "pathParameters": None,
@@ -92,7 +73,8 @@ def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | N
 
 def assert_example_answers(python: list[str], path: list[Path], origins: dict[str, Path],
                            key_hex: str) -> None:
-    """allow / 401 / 403 from the example's handler, loaded from `path` only."""
+    """allow / 401 / 403 (no CSRF header; another tenant's path) from the example's handler,
+    loaded from `path` only."""
     token = make_jwt({"sub": "alice", "scope": "openid orders", "tenant": TENANT, "exp": 4102444800})
     at = oauth_proxy.encrypt_cookie(token, key_hex)
     csrf = oauth_proxy.encrypt_cookie("csrf-value-1", key_hex)
@@ -100,19 +82,21 @@ def assert_example_answers(python: list[str], path: list[Path], origins: dict[st
         rest_event("GET", {f"{PREFIX}-at": at}),
         rest_event("GET", {"other": "1"}),
         rest_event("POST", {f"{PREFIX}-at": at, f"{PREFIX}-csrf": csrf}),
+        rest_event("GET", {f"{PREFIX}-at": at}, tenant="other"),
     ]
     env = {"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX, "ENCRYPTION_KEY": key_hex}
     out = run_child(python, path, origins, "app.handler", events, env)
-    allow, missing, no_csrf_header = out["results"]
+    allow, missing, no_csrf_header, other_tenant = out["results"]
 
     assert allow["ok"]["principalId"] == "alice", allow
-    assert allow["ok"]["context"]["token"] == f"Bearer {token}"
+    assert allow["ok"]["context"] == {"token": f"Bearer {token}", "tenant": TENANT}
     (stmt,) = allow["ok"]["policyDocument"]["Statement"]
     assert stmt["Effect"] == "Allow"
     assert missing == {"error": "Unauthorized", "message": "Unauthorized"}
-    (stmt,) = no_csrf_header["ok"]["policyDocument"]["Statement"]
-    assert stmt["Effect"] == "Deny"
-    assert token not in json.dumps(no_csrf_header)
+    for denied in (no_csrf_header, other_tenant):
+        (stmt,) = denied["ok"]["policyDocument"]["Statement"]
+        assert stmt["Effect"] == "Deny"
+        assert token not in json.dumps(denied)
 
 
 @pytest.mark.parametrize("arch", ARCHES)
