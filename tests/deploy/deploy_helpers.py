@@ -83,6 +83,15 @@ def pythons() -> list[tuple[str, str, list[str]]]:
     return found
 
 
+
+def one_python_per_arch() -> dict[str, list[str]]:
+    """For the checks that do not depend on the Python version: this interpreter, and the emulated
+    one for a cross-built arch."""
+    found = {arch: command for arch, _, command in pythons() if arch != NATIVE_ARCH}
+    found[NATIVE_ARCH] = [sys.executable]
+    return found
+
+
 def unzip(archive: Path, dest: Path) -> Path:
     """Unpack as Lambda does, keeping the files' modes (the shared libraries' executable bits)."""
     with zipfile.ZipFile(archive) as z:

@@ -8,7 +8,6 @@ import http.server
 import json
 import re
 import subprocess
-import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -17,14 +16,13 @@ import pytest
 
 import oauth_proxy
 
-from .deploy_helpers import ARCHES, NATIVE_ARCH, ORIGIN, PREFIX, make_jwt, pythons, run_child
+from .deploy_helpers import (ARCHES, NATIVE_ARCH, ORIGIN, PREFIX, make_jwt, one_python_per_arch, pythons,
+                             run_child)
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/api/items"
 
 PYTHONS = pythons()
-# One interpreter per architecture for the checks that do not depend on the Python version.
-ONE_PYTHON = {arch: command for arch, _, command in PYTHONS if arch != NATIVE_ARCH}
-ONE_PYTHON[NATIVE_ARCH] = [sys.executable]
+ONE_PYTHON = one_python_per_arch()
 
 
 def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | None = None

@@ -23,12 +23,11 @@ import pytest
 
 import oauth_proxy
 
-from .deploy_helpers import (ARCHES, MACHINE, NATIVE_ARCH, ORIGIN, PREFIX, ROOT, make_jwt, pythons,
-                             run_child)
+from .deploy_helpers import (ARCHES, MACHINE, NATIVE_ARCH, ORIGIN, PREFIX, ROOT, make_jwt,
+                             one_python_per_arch, pythons, run_child)
 
 PYTHONS = pythons()
-ONE_PYTHON = {arch: command for arch, _, command in PYTHONS if arch != NATIVE_ARCH}
-ONE_PYTHON[NATIVE_ARCH] = [sys.executable]
+ONE_PYTHON = one_python_per_arch()
 EXAMPLE = ROOT / "examples" / "custom_authorizer" / "app.py"
 TENANT = "acme"
 ARN_PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234"
