@@ -125,7 +125,9 @@ for event in json.load(sys.stdin):
 maps = open("/proc/self/maps").read()
 libs = sorted({line.split()[-1] for line in maps.splitlines()
                if "libcurl" in line or "libcrypto" in line})
-print(json.dumps({"results": results, "libs": libs, "version": list(sys.version_info[:2])}))
+import os
+print(json.dumps({"results": results, "libs": libs, "version": list(sys.version_info[:2]),
+                  "machine": os.uname().machine}))
 """
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import oauth_proxy
 
-from .deploy_helpers import (ARCHES, NATIVE_ARCH, ORIGIN, PREFIX, make_jwt, one_python_per_arch, pythons,
+from .deploy_helpers import (ARCHES, MACHINE, NATIVE_ARCH, ORIGIN, PREFIX, make_jwt, one_python_per_arch, pythons,
                              run_child)
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/api/items"
@@ -111,6 +111,7 @@ def test_fresh_interpreter_allows_and_rejects(dist, key_hex, arch, version, pyth
                    {f"x-{PREFIX}-csrf": csrf_plain}),
     ]
     out = run_function(python, unpacked, events, config_env(key_hex))
+    assert out["machine"] == MACHINE[arch]
     if version != "emulated":
         assert out["version"] == list(map(int, version.split(".")))
     allow, missing, tampered, no_csrf_header, post_ok = out["results"]

@@ -70,8 +70,8 @@ def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | N
                                "identity": {"sourceIp": "127.0.0.1"}}}
 
 
-def assert_example_answers(python: list[str], path: list[Path], origins: dict[str, Path],
-                           key_hex: str) -> None:
+def assert_example_answers(python: list[str], machine: str, path: list[Path],
+                           origins: dict[str, Path], key_hex: str) -> None:
     """allow / 401 / 403 (no CSRF header; another tenant's path) from the example's handler,
     loaded from `path` only."""
     token = make_jwt({"sub": "alice", "scope": "openid orders", "tenant": TENANT, "exp": 4102444800})
@@ -85,6 +85,7 @@ def assert_example_answers(python: list[str], path: list[Path], origins: dict[st
     ]
     env = {"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX, "ENCRYPTION_KEY": key_hex}
     out = run_child(python, path, origins, "app.handler", events, env)
+    assert out["machine"] == machine
     allow, missing, no_csrf_header, other_tenant = out["results"]
 
     assert allow["ok"]["principalId"] == "alice", allow
@@ -145,7 +146,7 @@ def test_layer_with_the_example_function(dist, powertools_layer, function_dir, k
     origins = {"app": function_dir, "oauth_proxy": opt / "python",
                "oauth_proxy._core": opt / "python",
                "aws_lambda_powertools": powertools_layer / "python"}
-    assert_example_answers(python, path, origins, key_hex)
+    assert_example_answers(python, MACHINE[arch], path, origins, key_hex)
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -161,7 +162,7 @@ def test_wheel_installed_with_pip_target(dist, powertools_layer, function_dir, k
     assert (target / "oauth_proxy.libs" / "libcurl.so.4").exists()
     path = [function_dir, target, powertools_layer / "python"]
     origins = {"app": function_dir, "oauth_proxy": target, "oauth_proxy._core": target}
-    assert_example_answers(ONE_PYTHON[arch], path, origins, key_hex)
+    assert_example_answers(ONE_PYTHON[arch], MACHINE[arch], path, origins, key_hex)
 
 
 def test_sdist_holds_what_a_build_needs(dist):
