@@ -3,18 +3,16 @@ committed lock file), and the `make offline` gateway shared by the emulator and 
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import oauth_proxy
 import pytest
 
-from .deploy_helpers import ORIGIN, OSLS, PREFIX, ROOT, make_jwt
+from .deploy_helpers import MACHINE, NATIVE_ARCH, ORIGIN, OSLS, PREFIX, ROOT, make_jwt, unzip
 from .offline_gateway import run_offline
 from .spa_site import Servers
 
@@ -33,32 +31,73 @@ def key_hex() -> str:
     return secrets.token_hex(32)
 
 
-@pytest.fixture(scope="session")
-def artifact(tmp_path_factory) -> Path:
-    """The zip scripts/build_artifact makes, built once per test session."""
-    out = tmp_path_factory.mktemp("artifact")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_artifact"), "--python",
-         sys.executable, "--out", str(out)],
-        capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    print(proc.stdout[proc.stdout.find("auditwheel tag:"):])
-    zips = list(out.glob("oauth-proxy-lambda-*.zip"))
-    assert len(zips) == 1, zips
-    return zips[0]
+class Distribution:
+    """What scripts/build_artifact writes, built once per test session and architecture (each arch
+    is one run of the script: function zip, layer zip, wheel and sdist together)."""
+
+    def __init__(self, tmp_path_factory):
+        self._tmp = tmp_path_factory
+        self._out: dict[str, Path] = {}
+        self._unpacked: dict[tuple[str, str], Path] = {}
+
+    def out(self, arch: str) -> Path:
+        if arch not in self._out:
+            out = self._tmp.mktemp(f"dist-{arch}")
+            proc = subprocess.run(
+                [sys.executable, str(ROOT / "scripts" / "build_artifact"), "--arch", arch,
+                 "--python", sys.executable, "--out", str(out)],
+                capture_output=True, text=True, timeout=900, cwd=ROOT)
+            assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+            print(proc.stdout[proc.stdout.find("auditwheel tag:"):])
+            self._out[arch] = out
+        return self._out[arch]
+
+    def one(self, arch: str, pattern: str) -> Path:
+        (found,) = self.out(arch).glob(pattern)
+        return found
+
+    def function_zip(self, arch: str) -> Path:
+        return self.one(arch, f"oauth-proxy-lambda-{arch}.zip")
+
+    def layer_zip(self, arch: str) -> Path:
+        return self.one(arch, f"oauth-proxy-layer-{arch}.zip")
+
+    def wheel(self, arch: str) -> Path:
+        return self.one(arch, f"oauth_proxy-*-cp310-abi3-manylinux_*_{MACHINE[arch]}.whl")
+
+    def sdist(self, arch: str) -> Path:
+        return self.one(arch, "oauth_proxy-*.tar.gz")
+
+    def function_dir(self, arch: str) -> Path:
+        """The function zip unpacked into an empty folder, as Lambda does (/var/task)."""
+        key = ("function", arch)
+        if key not in self._unpacked:
+            self._unpacked[key] = unzip(self.function_zip(arch), self._tmp.mktemp(f"task-{arch}"))
+        return self._unpacked[key]
+
+    def layer_dir(self, arch: str) -> Path:
+        """The layer zip unpacked into an empty /opt-like folder (Lambda: /opt)."""
+        key = ("layer", arch)
+        if key not in self._unpacked:
+            self._unpacked[key] = unzip(self.layer_zip(arch), self._tmp.mktemp(f"opt-{arch}"))
+        return self._unpacked[key]
 
 
 @pytest.fixture(scope="session")
-def unpacked(artifact, tmp_path_factory) -> Path:
-    """The artifact unpacked into an empty folder, as Lambda does (/var/task)."""
-    dest = tmp_path_factory.mktemp("task")
-    with zipfile.ZipFile(artifact) as z:
-        for info in z.infolist():
-            z.extract(info, dest)
-            mode = info.external_attr >> 16
-            if mode:
-                os.chmod(dest / info.filename, mode & 0o777)
-    return dest
+def dist(tmp_path_factory) -> Distribution:
+    return Distribution(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def artifact(dist) -> Path:
+    """This machine's function zip (the gateway emulator runs it)."""
+    return dist.function_zip(NATIVE_ARCH)
+
+
+@pytest.fixture(scope="session")
+def unpacked(dist) -> Path:
+    """This machine's function zip, unpacked as Lambda does (/var/task)."""
+    return dist.function_dir(NATIVE_ARCH)
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,3 +62,85 @@ def interpreters() -> dict[str, str]:
         if version and tuple(map(int, version.split("."))) >= (3, 10):
             found.setdefault(version, str(exe))
     return found
+
+
+# The architectures make test builds and runs: this machine's, and arm64 cross-built on x86_64 and run
+# under qemu-user with the arm64 CPython of the sysroot scripts/arm64-sysroot makes.
+NATIVE_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+ARCHES = [NATIVE_ARCH] + (["arm64"] if NATIVE_ARCH == "x86_64" else [])
+MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
+SYSROOT = ROOT / "build" / "arm64-sysroot"
+
+
+def pythons() -> list[tuple[str, str, list[str]]]:
+    """(arch, version, command) of every interpreter the artifacts are run with: each Python 3.10+ of
+    this machine, and for a cross-built arm64 the sysroot's, emulated (qemu-aarch64 is looked up on
+    PATH when it runs: scripts/arm64-sysroot installs it during the build)."""
+    found = [(NATIVE_ARCH, version, [exe]) for version, exe in
+             sorted(interpreters().items(), key=lambda kv: tuple(map(int, kv[0].split("."))))]
+    if NATIVE_ARCH != "arm64":
+        found.append(("arm64", "emulated", ["qemu-aarch64", "-L", str(SYSROOT),
+                                            str(SYSROOT / "usr" / "bin" / "python3")]))
+    return found
+
+
+
+def one_python_per_arch() -> dict[str, list[str]]:
+    """For the checks that do not depend on the Python version: this interpreter, and the emulated
+    one for a cross-built arch."""
+    found = {arch: command for arch, _, command in pythons() if arch != NATIVE_ARCH}
+    found[NATIVE_ARCH] = [sys.executable]
+    return found
+
+
+def unzip(archive: Path, dest: Path) -> Path:
+    """Unpack as Lambda does, keeping the files' modes (the shared libraries' executable bits)."""
+    with zipfile.ZipFile(archive) as z:
+        for info in z.infolist():
+            z.extract(info, dest)
+            mode = info.external_attr >> 16
+            if mode:
+                os.chmod(dest / info.filename, mode & 0o777)
+    return dest
+
+
+# Runs in a fresh interpreter started with -I -S (no site-packages, no PYTHON* variables, no current
+# folder): puts only the given folders on sys.path, as Lambda does with /var/task and /opt/python,
+# proves where each named module came from, then feeds the events on stdin to the entry point.
+CHILD = r"""
+import importlib, json, sys
+spec = json.loads(sys.argv[1])
+sys.path[:0] = spec["path"]
+assert not any("site-packages" in p for p in sys.path), sys.path
+for name, folder in spec["origins"].items():
+    module = importlib.import_module(name)
+    assert module.__file__.startswith(folder + "/"), (name, module.__file__)
+module, _, function = spec["entry"].rpartition(".")
+entry = getattr(importlib.import_module(module), function)
+results = []
+for event in json.load(sys.stdin):
+    try:
+        results.append({"ok": entry(event, None)})
+    except Exception as exc:
+        results.append({"error": type(exc).__name__, "message": str(exc)})
+maps = open("/proc/self/maps").read()
+libs = sorted({line.split()[-1] for line in maps.splitlines()
+               if "libcurl" in line or "libcrypto" in line})
+import os
+print(json.dumps({"results": results, "libs": libs, "version": list(sys.version_info[:2]),
+                  "machine": os.uname().machine}))
+"""
+
+
+def run_child(python: list[str], path: list[Path], origins: dict[str, Path], entry: str,
+              events: list[dict], env: dict[str, str]) -> dict:
+    """Run CHILD with `python` (a command: an interpreter, or qemu and an emulated one); the
+    environment holds only the configuration given and a minimal PATH."""
+    spec = {"path": [str(p) for p in path], "entry": entry,
+            "origins": {name: str(folder) for name, folder in origins.items()}}
+    child_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **env}
+    proc = subprocess.run([*python, "-I", "-S", "-c", CHILD, json.dumps(spec)],
+                          input=json.dumps(events), env=child_env, cwd=path[0],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

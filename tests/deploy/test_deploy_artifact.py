@@ -1,12 +1,13 @@
-"""The Lambda zip, unpacked into an empty folder and imported by a fresh
-interpreter with nothing else on its path, answers through handler.handler."""
+"""The Lambda zip of each architecture, unpacked into an empty folder and imported by a fresh
+interpreter with nothing else on its path, answers through handler.handler. The arm64 zip, cross-built
+on x86_64, runs under qemu-user with Debian's arm64 CPython (tests/deploy/deploy_helpers.pythons)."""
 
 from __future__ import annotations
 
 import http.server
 import json
+import re
 import subprocess
-import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -15,30 +16,13 @@ import pytest
 
 import oauth_proxy
 
-from .deploy_helpers import ORIGIN, PREFIX, interpreters, make_jwt
+from .deploy_helpers import (ARCHES, MACHINE, NATIVE_ARCH, ORIGIN, PREFIX, make_jwt, one_python_per_arch, pythons,
+                             run_child)
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/api/items"
 
-# Runs in the fresh interpreter: proves where everything was imported from,
-# then feeds the events given on stdin to handler.handler.
-CHILD = r"""
-import json, sys
-task = sys.argv[1]
-assert not any("site-packages" in p for p in sys.path), sys.path
-import handler, oauth_proxy, oauth_proxy._core as core
-for mod in (handler, oauth_proxy, core):
-    assert mod.__file__.startswith(task + "/"), mod.__file__
-results = []
-for event in json.load(sys.stdin):
-    try:
-        results.append({"ok": handler.handler(event, None)})
-    except Exception as exc:
-        results.append({"error": type(exc).__name__, "message": str(exc)})
-maps = open("/proc/self/maps").read()
-libs = sorted({line.split()[-1] for line in maps.splitlines()
-               if "libcurl" in line or "libcrypto" in line})
-print(json.dumps({"results": results, "libs": libs}))
-"""
+PYTHONS = pythons()
+ONE_PYTHON = one_python_per_arch()
 
 
 def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | None = None
@@ -51,18 +35,12 @@ def rest_event(method: str, cookies: dict[str, str], headers: dict[str, str] | N
             "requestContext": {"httpMethod": method}}
 
 
-INTERPRETERS = interpreters()
-
-
-def run_child(task, events: list[dict], env: dict[str, str], python: str = sys.executable) -> dict:
-    # -S: no site module, so no site-packages; PYTHONPATH is the only path
-    # added, as /var/task is on Lambda. The environment holds nothing else.
-    child_env = {"PYTHONPATH": str(task), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **env}
-    proc = subprocess.run([python, "-S", "-s", "-c", CHILD, str(task)],
-                          input=json.dumps(events), env=child_env, cwd=task,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def run_function(python: list[str], task: Path, events: list[dict], env: dict[str, str]) -> dict:
+    # Only the unpacked zip on the path, as /var/task is on Lambda; handler, the package and its
+    # extension must all come from there.
+    return run_child(python, [task], {"handler": task, "oauth_proxy": task,
+                                      "oauth_proxy._core": task},
+                     "handler.handler", events, env)
 
 
 def config_env(key_hex: str, **extra: str) -> dict[str, str]:
@@ -70,8 +48,9 @@ def config_env(key_hex: str, **extra: str) -> dict[str, str]:
             "ENCRYPTION_KEY": key_hex, **extra}
 
 
-def test_zip_layout(artifact):
-    names = zipfile.ZipFile(artifact).namelist()
+@pytest.mark.parametrize("arch", ARCHES)
+def test_zip_layout(dist, arch):
+    names = zipfile.ZipFile(dist.function_zip(arch)).namelist()
     assert "handler.py" in names
     assert "oauth_proxy/__init__.py" in names
     core = [n for n in names if n.startswith("oauth_proxy/_core") and n.endswith(".so")]
@@ -83,8 +62,42 @@ def test_zip_layout(artifact):
     assert not [n for n in names if ".dist-info/" in n or "__pycache__" in n]
 
 
-@pytest.mark.parametrize("version", sorted(INTERPRETERS, key=lambda v: tuple(map(int, v.split(".")))))
-def test_fresh_interpreter_allows_and_rejects(unpacked, key_hex, version):
+def elf_facts(path: Path) -> tuple[str, tuple[int, int]]:
+    """The ELF file's machine and the newest GLIBC_x.y version it asks for."""
+    from elftools.elf.elffile import ELFFile
+
+    with path.open("rb") as f:
+        elf = ELFFile(f)
+        section = elf.get_section_by_name(".gnu.version_r")
+        versions = [tuple(map(int, aux.name[len("GLIBC_"):].split(".")))
+                    for _, auxiliaries in (section.iter_versions() if section else ())
+                    for aux in auxiliaries if aux.name.startswith("GLIBC_2.")]
+        return elf["e_machine"], max(versions, default=(0, 0))
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_every_arch_has_the_same_layout_and_glibc_ceiling(dist, arch):
+    """The arm64 zip is built for aarch64 throughout (cross-built on x86_64), holds the same files
+    as this machine's one (bundled libraries differ only in their content hashes), and needs no
+    glibc newer than Amazon Linux 2023's 2.34."""
+    def layout(zip_path: Path) -> list[str]:
+        return sorted(re.sub(r"-[0-9a-f]{8}(\.so)", r"-HASH\1", n)
+                      for n in zipfile.ZipFile(zip_path).namelist())
+    assert layout(dist.function_zip(arch)) == layout(dist.function_zip(NATIVE_ARCH))
+    task = dist.function_dir(arch)
+    elves = [p for p in task.rglob("*") if p.is_file() and (p.suffix == ".so" or ".so." in p.name)]
+    assert len(elves) > 10, elves
+    machine = {"x86_64": "EM_X86_64", "arm64": "EM_AARCH64"}[arch]
+    for path in elves:
+        e_machine, glibc = elf_facts(path)
+        assert e_machine == machine, (path, e_machine)
+        assert glibc <= (2, 34), (path, glibc)
+
+
+@pytest.mark.parametrize(("arch", "version", "python"), PYTHONS,
+                         ids=[f"{arch}-{version}" for arch, version, _ in PYTHONS])
+def test_fresh_interpreter_allows_and_rejects(dist, key_hex, arch, version, python):
+    unpacked = dist.function_dir(arch)
     token = make_jwt({"sub": "alice", "scope": "openid read", "exp": 4102444800})
     at = oauth_proxy.encrypt_cookie(token, key_hex)
     csrf_plain = "csrf-value-1"
@@ -97,7 +110,10 @@ def test_fresh_interpreter_allows_and_rejects(unpacked, key_hex, version):
         rest_event("POST", {f"{PREFIX}-at": at, f"{PREFIX}-csrf": csrf},
                    {f"x-{PREFIX}-csrf": csrf_plain}),
     ]
-    out = run_child(unpacked, events, config_env(key_hex), INTERPRETERS[version])
+    out = run_function(python, unpacked, events, config_env(key_hex))
+    assert out["machine"] == MACHINE[arch]
+    if version != "emulated":
+        assert out["version"] == list(map(int, version.split(".")))
     allow, missing, tampered, no_csrf_header, post_ok = out["results"]
 
     assert allow["ok"]["principalId"] == "alice"
@@ -131,7 +147,9 @@ def http_api_event(method: str, cookies: dict[str, str], headers: dict[str, str]
             "requestContext": {"http": {"method": method, "path": "/api/x"}}}
 
 
-def test_fresh_interpreter_http_api_simple_responses(unpacked, key_hex):
+@pytest.mark.parametrize("arch", ARCHES)
+def test_fresh_interpreter_http_api_simple_responses(dist, key_hex, arch):
+    unpacked = dist.function_dir(arch)
     token = make_jwt({"sub": "carol", "exp": 4102444800})
     at = oauth_proxy.encrypt_cookie(token, key_hex)
     csrf = oauth_proxy.encrypt_cookie("csrf-2", key_hex)
@@ -140,7 +158,8 @@ def test_fresh_interpreter_http_api_simple_responses(unpacked, key_hex):
         http_api_event("GET", {f"{PREFIX}-at": "bm90LWEtY29va2ll"}),
         http_api_event("PUT", {f"{PREFIX}-at": at, f"{PREFIX}-csrf": csrf}),
     ]
-    out = run_child(unpacked, events, config_env(key_hex, HTTP_API_RESPONSE_FORMAT="simple"))
+    out = run_function(ONE_PYTHON[arch], unpacked, events,
+                       config_env(key_hex, HTTP_API_RESPONSE_FORMAT="simple"))
     allow, bad, no_csrf_header = out["results"]
     assert allow["ok"] == {"isAuthorized": True, "context": {"token": f"Bearer {token}"}}
     assert bad == {"error": "Unauthorized", "message": "Unauthorized"}
@@ -208,18 +227,20 @@ print(json.dumps({"version": lib.curl_version().decode(), "rc": rc,
 """
 
 
-def run_curl_child(curl: Path, url: str, *extra: str) -> dict:
-    proc = subprocess.run([sys.executable, "-S", "-s", "-c", CURL_CHILD, str(curl), url, *extra],
+def run_curl_child(python: list[str], curl: Path, url: str, *extra: str) -> dict:
+    proc = subprocess.run([*python, "-I", "-S", "-c", CURL_CHILD, str(curl), url, *extra],
                           env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_bundled_libcurl_works_from_the_bundle(unpacked, introspection):
+@pytest.mark.parametrize("arch", ARCHES)
+def test_bundled_libcurl_works_from_the_bundle(dist, introspection, arch):
     server, handler = introspection
+    unpacked = dist.function_dir(arch)
     curl = unpacked / "oauth_proxy.libs" / "libcurl.so.4"
-    out = run_curl_child(curl, f"http://127.0.0.1:{server.server_port}/")
+    out = run_curl_child(ONE_PYTHON[arch], curl, f"http://127.0.0.1:{server.server_port}/")
     assert out["version"].startswith("libcurl/"), out
     assert (out["rc"], out["status"]) == (0, 204), out
     assert handler.calls == ["HEAD"]
@@ -272,27 +293,31 @@ def tls_server(tmp_path):
     server.server_close()
 
 
-def test_bundled_libcurl_verifies_tls_with_the_bundled_openssl(unpacked, tls_server):
+@pytest.mark.parametrize("arch", ARCHES)
+def test_bundled_libcurl_verifies_tls_with_the_bundled_openssl(dist, tls_server, arch):
     server, handler, ca = tls_server
+    unpacked = dist.function_dir(arch)
     curl = unpacked / "oauth_proxy.libs" / "libcurl.so.4"
     url = f"https://127.0.0.1:{server.server_port}/"
-    trusted = run_curl_child(curl, url, str(ca))
+    trusted = run_curl_child(ONE_PYTHON[arch], curl, url, str(ca))
     assert (trusted["rc"], trusted["status"]) == (0, 204), trusted
     assert handler.calls == ["HEAD"]
     # Without that CA the certificate is refused: verification is on.
-    untrusted = run_curl_child(curl, url, "/dev/null")
+    untrusted = run_curl_child(ONE_PYTHON[arch], curl, url, "/dev/null")
     assert untrusted["rc"] != 0 and untrusted["status"] == 0, untrusted
     assert handler.calls == ["HEAD"]
 
 
-def test_phantom_token_uses_the_bundled_libcurl(unpacked, key_hex, introspection):
+@pytest.mark.parametrize("arch", ARCHES)
+def test_phantom_token_uses_the_bundled_libcurl(dist, key_hex, introspection, arch):
     server, handler = introspection
+    unpacked = dist.function_dir(arch)
     at = oauth_proxy.encrypt_cookie("opaque-access-token-0001", key_hex)
     env = config_env(key_hex, USE_PHANTOM_TOKEN="true",
                      INTROSPECTION_URL=f"http://127.0.0.1:{server.server_port}/introspect",
                      CLIENT_ID="gateway", CLIENT_SECRET="not-a-real-secret",
                      INTROSPECTION_TIMEOUT_MS="5000")
-    out = run_child(unpacked, [rest_event("GET", {f"{PREFIX}-at": at})], env)
+    out = run_function(ONE_PYTHON[arch], unpacked, [rest_event("GET", {f"{PREFIX}-at": at})], env)
     (result,) = out["results"]
     assert "ok" in result, result
     assert handler.calls == ["POST"]
