@@ -37,6 +37,22 @@ def node_tool_env() -> dict[str, str]:
     return env
 
 
+def cfn_lint(template: Path, ignore: tuple[str, ...] | list[str] = ()) -> None:
+    # cfn-lint installs a script, not a runnable module; take the one beside
+    # this interpreter (the project's venv).
+    exe = Path(sys.executable).parent / "cfn-lint"
+    assert exe.exists(), "cfn-lint missing: it is a test dependency (pip install cfn-lint)"
+    cmd = [str(exe)] + (["--ignore-checks", *ignore] if ignore else []) + ["--", str(template)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def of_type(template: dict, kind: str) -> dict:
+    """{logical id: Properties} of the template's resources of one type."""
+    return {k: v["Properties"] for k, v in template["Resources"].items()
+            if v["Type"] == kind}
+
+
 def make_jwt(claims: dict) -> str:
     """An unsigned JWT-shaped token; the authorizer reads claims, the upstream
     API verifies signatures."""

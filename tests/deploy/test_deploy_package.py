@@ -7,14 +7,14 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml  # PyYAML comes with cfn-lint
 
-from .deploy_helpers import CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, node_tool_env
+from .deploy_helpers import (CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, node_tool_env,
+                             of_type)
 
 # osls puts a DependsOn next to a Ref on every authorized method; cfn-lint
 # warns that the Ref already orders them. Harmless, and not ours to change.
@@ -52,36 +52,20 @@ def render(osls, tmp_path, config, *params, env=None) -> tuple[dict, Path]:
     return json.loads(template.read_text()), template
 
 
-def cfn_lint(template: Path) -> None:
-    # cfn-lint installs a script, not a runnable module; take the one beside
-    # this interpreter (the project's venv).
-    exe = Path(sys.executable).parent / "cfn-lint"
-    assert exe.exists(), "cfn-lint missing: it is a test dependency (pip install cfn-lint)"
-    proc = subprocess.run(
-        [str(exe), "--ignore-checks", *CFN_LINT_IGNORED, "--", str(template)],
-        capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
 @pytest.fixture(scope="module")
 def rest(osls, tmp_path_factory, placeholder_zip) -> tuple[dict, Path]:
     return render(osls, tmp_path_factory.mktemp("rest"), "serverless.yml",
                   f"artifact={placeholder_zip}")
 
 
-def of_type(template: dict, kind: str) -> dict:
-    return {k: v["Properties"] for k, v in template["Resources"].items()
-            if v["Type"] == kind}
-
-
 def test_rest_api_template_passes_cfn_lint(rest):
-    cfn_lint(rest[1])
+    cfn_lint(rest[1], ignore=CFN_LINT_IGNORED)
 
 
 def test_http_api_template_passes_cfn_lint(osls, tmp_path, placeholder_zip):
     _, path = render(osls, tmp_path, "serverless.http-api.yml",
                      f"artifact={placeholder_zip}")
-    cfn_lint(path)
+    cfn_lint(path, ignore=CFN_LINT_IGNORED)
 
 
 def test_rest_api_authorizer_methods_and_mapping(rest):
