@@ -37,6 +37,19 @@ def node_tool_env() -> dict[str, str]:
     return env
 
 
+def uncomment_example(text: str, name: str) -> str:
+    """The configuration with the commented-out example `name` (between
+    `# >>> example: name` and `# <<< example`) switched on."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"# >>> example: {name}")
+    end = next(i for i in range(start, len(lines)) if lines[i].strip() == "# <<< example")
+    for i in range(start + 1, end):
+        indent = len(lines[i]) - len(lines[i].lstrip())
+        assert lines[i][indent:indent + 2] == "# ", lines[i]
+        lines[i] = lines[i][:indent] + lines[i][indent + 2:]
+    return "".join(lines)
+
+
 def cfn_lint(template: Path, ignore: tuple[str, ...] | list[str] = ()) -> None:
     # cfn-lint installs a script, not a runnable module; take the one beside
     # this interpreter (the project's venv).

@@ -14,7 +14,7 @@ import pytest
 import yaml  # PyYAML comes with cfn-lint
 
 from .deploy_helpers import (CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, node_tool_env,
-                             of_type)
+                             of_type, uncomment_example)
 
 # osls puts a DependsOn next to a Ref on every authorized method; cfn-lint
 # warns that the Ref already orders them. Harmless, and not ours to change.
@@ -31,8 +31,8 @@ def placeholder_zip(tmp_path_factory) -> Path:
     return path
 
 
-def package(osls, tmp_path: Path, config: str, *params: str, env: dict | None = None
-            ) -> tuple[subprocess.CompletedProcess, Path]:
+def package(osls, tmp_path: Path, config: str, *params: str, env: dict | None = None,
+            cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path / "package"
     full_env = node_tool_env()
     full_env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
@@ -41,13 +41,13 @@ def package(osls, tmp_path: Path, config: str, *params: str, env: dict | None = 
     full_env.update(env or {})
     cmd = osls + ["package", "--config", config, "--stage", "test",
                   "--package", str(out)] + [f"--param={p}" for p in params]
-    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True,
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=180)
     return proc, out / "cloudformation-template-update-stack.json"
 
 
-def render(osls, tmp_path, config, *params, env=None) -> tuple[dict, Path]:
-    proc, template = package(osls, tmp_path, config, *params, env=env)
+def render(osls, tmp_path, config, *params, env=None, cwd=ROOT) -> tuple[dict, Path]:
+    proc, template = package(osls, tmp_path, config, *params, env=env, cwd=cwd)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(template.read_text()), template
 
@@ -98,6 +98,26 @@ def test_rest_api_authorizer_methods_and_mapping(rest):
     assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
     assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
     assert f"x-{PREFIX}-csrf" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+def test_rest_api_user_id_header_example(osls, tmp_path, placeholder_zip):
+    """serverless.yml's commented-out example, switched on, maps the `sub` claim
+    the authorizer adds with CONTEXT_CLAIMS=sub into X-User-Id, next to the token."""
+    service = tmp_path / "service"
+    service.mkdir()
+    text = uncomment_example((ROOT / "serverless.yml").read_text(), "user id header")
+    (service / "serverless.yml").write_text(text)
+    shutil.copytree(ROOT / "deploy", service / "deploy")
+    (service / "node_modules").symlink_to(ROOT / "node_modules")
+    t, path = render(osls, tmp_path, "serverless.yml", f"artifact={placeholder_zip}", cwd=service)
+    methods = [m for m in of_type(t, "AWS::ApiGateway::Method").values() if m["HttpMethod"] != "OPTIONS"]
+    assert len(methods) == 5
+    for m in methods:
+        assert m["Integration"]["RequestParameters"] == {
+            "integration.request.path.proxy": "method.request.path.proxy",
+            "integration.request.header.Authorization": "context.authorizer.token",
+            "integration.request.header.X-User-Id": "context.authorizer.sub"}
+    cfn_lint(path, ignore=CFN_LINT_IGNORED)
 
 
 def test_rest_api_gateway_responses(rest):

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from . import sam_helpers as sam
-from .deploy_helpers import CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, of_type
+from .deploy_helpers import (CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, of_type,
+                             uncomment_example)
 
 TEMPLATE = ROOT / "template.yaml"
 UPSTREAM = "https://api.example.com"
@@ -27,10 +28,8 @@ def source() -> dict:
     return sam.load(TEMPLATE)
 
 
-@pytest.fixture(scope="module")
-def rendered(source, tmp_path_factory) -> tuple[dict, Path]:
+def render(source: dict, base: Path) -> tuple[dict, Path]:
     """`sam deploy` offline: the artifact path replaced by its S3 upload, then the SAM transform."""
-    base = tmp_path_factory.mktemp("sam")
     template = json.loads(json.dumps(source))
     code_uri = template["Resources"]["AuthorizerFunction"]["Properties"]["CodeUri"]
     (base / code_uri).parent.mkdir(parents=True)
@@ -41,6 +40,11 @@ def rendered(source, tmp_path_factory) -> tuple[dict, Path]:
     path = base / "cloudformation.json"
     path.write_text(json.dumps(out, indent=1))
     return out, path
+
+
+@pytest.fixture(scope="module")
+def rendered(source, tmp_path_factory) -> tuple[dict, Path]:
+    return render(source, tmp_path_factory.mktemp("sam"))
 
 
 def rest_body(rendered: dict) -> dict:
@@ -134,6 +138,21 @@ def test_rest_api_methods_and_mapping(source, rendered):
     assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
     assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
     assert f"x-{PREFIX}-csrf" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+def test_rest_api_user_id_header_example(tmp_path):
+    """The commented-out example, switched on, maps the `sub` claim the
+    authorizer adds with CONTEXT_CLAIMS=sub into X-User-Id on every data method."""
+    path = tmp_path / "template.yaml"
+    path.write_text(uncomment_example(TEMPLATE.read_text(), "user id header"))
+    out, rendered_path = render(sam.load(path), tmp_path)
+    methods = rest_body(out)["paths"]["/api/{proxy+}"]
+    for verb in DATA_METHODS:
+        assert methods[verb]["x-amazon-apigateway-integration"]["requestParameters"] == {
+            "integration.request.path.proxy": "method.request.path.proxy",
+            "integration.request.header.Authorization": "context.authorizer.token",
+            "integration.request.header.X-User-Id": "context.authorizer.sub"}, verb
+    cfn_lint(rendered_path)
 
 
 def serverless_gateway_responses() -> dict[str, dict]:
