@@ -37,6 +37,27 @@ def node_tool_env() -> dict[str, str]:
     return env
 
 
+def osls_package(osls, tmp_path: Path, config: str, *params: str, env: dict | None = None,
+            cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, Path]:
+    out = tmp_path / "package"
+    full_env = node_tool_env()
+    full_env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
+                     "ENCRYPTION_KEY": "0" * 64,
+                     "UPSTREAM_API_URL": "https://api.example.com"})
+    full_env.update(env or {})
+    cmd = osls + ["package", "--config", config, "--stage", "test",
+                  "--package", str(out)] + [f"--param={p}" for p in params]
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=180)
+    return proc, out / "cloudformation-template-update-stack.json"
+
+
+def osls_render(osls, tmp_path, config, *params, env=None, cwd=ROOT) -> tuple[dict, Path]:
+    proc, template = osls_package(osls, tmp_path, config, *params, env=env, cwd=cwd)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(template.read_text()), template
+
+
 def uncomment_example(text: str, name: str) -> str:
     """The configuration with the commented-out example `name` (between
     `# >>> example: name` and `# <<< example`) switched on."""

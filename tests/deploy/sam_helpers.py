@@ -27,8 +27,8 @@ def load(path: Path) -> dict:
 
 
 def package(template: dict, base: Path) -> dict[str, str]:
-    """Replace every local code path with an S3 URI, as `sam package` does after uploading it.
-    Returns {logical id: the local path as written}; each must exist under `base`."""
+    """Replace every local code path with an S3 URI, as `sam package` does after uploading it (a zip as
+    it is, a folder zipped). Returns {logical id: the local path as written}; each must exist under `base`."""
     local = {}
     for name, resource in template["Resources"].items():
         prop = PACKAGED.get(resource["Type"])
@@ -36,9 +36,9 @@ def package(template: dict, base: Path) -> dict[str, str]:
             continue
         value = resource["Properties"][prop]
         assert isinstance(value, str) and not value.startswith("s3://"), (name, value)
-        assert (base / value).is_file(), f"{name}: {value} does not exist under {base}"
+        assert (base / value).exists(), f"{name}: {value} does not exist under {base}"
         local[name] = value
-        resource["Properties"][prop] = f"s3://sam-artifacts/{Path(value).name}"
+        resource["Properties"][prop] = f"s3://sam-artifacts/{name}.zip"
     return local
 
 

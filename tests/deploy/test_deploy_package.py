@@ -15,6 +15,8 @@ import yaml  # PyYAML comes with cfn-lint
 
 from .deploy_helpers import (CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, node_tool_env,
                              of_type, uncomment_example)
+from .deploy_helpers import osls_package as package
+from .deploy_helpers import osls_render as render
 
 # osls puts a DependsOn next to a Ref on every authorized method; cfn-lint
 # warns that the Ref already orders them. Harmless, and not ours to change.
@@ -29,27 +31,6 @@ def placeholder_zip(tmp_path_factory) -> Path:
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("handler.py", "")
     return path
-
-
-def package(osls, tmp_path: Path, config: str, *params: str, env: dict | None = None,
-            cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, Path]:
-    out = tmp_path / "package"
-    full_env = node_tool_env()
-    full_env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
-                     "ENCRYPTION_KEY": "0" * 64,
-                     "UPSTREAM_API_URL": "https://api.example.com"})
-    full_env.update(env or {})
-    cmd = osls + ["package", "--config", config, "--stage", "test",
-                  "--package", str(out)] + [f"--param={p}" for p in params]
-    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=180)
-    return proc, out / "cloudformation-template-update-stack.json"
-
-
-def render(osls, tmp_path, config, *params, env=None, cwd=ROOT) -> tuple[dict, Path]:
-    proc, template = package(osls, tmp_path, config, *params, env=env, cwd=cwd)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(template.read_text()), template
 
 
 @pytest.fixture(scope="module")
