@@ -37,8 +37,14 @@ def node_tool_env() -> dict[str, str]:
     return env
 
 
+# osls puts a DependsOn next to a Ref on every authorized method; cfn-lint
+# warns that the Ref already orders them. Harmless, and not ours to change.
+CFN_LINT_IGNORED = ["W3005"]
+
+
 def osls_package(osls, tmp_path: Path, config: str, *params: str, env: dict | None = None,
-            cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, Path]:
+                 cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, Path]:
+    """`osls package` offline into tmp_path/package, with a minimal configuration in the environment."""
     out = tmp_path / "package"
     full_env = node_tool_env()
     full_env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,

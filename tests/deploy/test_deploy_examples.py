@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from . import sam_helpers as sam
-from .deploy_helpers import CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, of_type, osls_render
+from .deploy_helpers import (CFN_LINT_IGNORED, CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, of_type,
+                             osls_render)
 
 EXAMPLE = Path("examples") / "custom_authorizer"
 UPSTREAM = "https://api.example.com"
@@ -158,7 +159,7 @@ def test_osls_example_function_has_both_layers(osls, tmp_path, arch):
         assert mapping["integration.request.header.Authorization"] == "context.authorizer.token"
         assert mapping["integration.request.header.X-Tenant"] == "context.authorizer.tenant"
     if arch == "x86_64":
-        cfn_lint(path, ignore=["W3005"])  # osls's redundant DependsOn, as in test_deploy_package.py
+        cfn_lint(path, ignore=CFN_LINT_IGNORED)
 
 
 def test_osls_example_default_layer_artifact_is_the_built_one():

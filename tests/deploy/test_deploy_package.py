@@ -13,14 +13,10 @@ from pathlib import Path
 import pytest
 import yaml  # PyYAML comes with cfn-lint
 
-from .deploy_helpers import (CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, node_tool_env,
-                             of_type, uncomment_example)
+from .deploy_helpers import (CFN_LINT_IGNORED, CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint,
+                             node_tool_env, of_type, uncomment_example)
 from .deploy_helpers import osls_package as package
 from .deploy_helpers import osls_render as render
-
-# osls puts a DependsOn next to a Ref on every authorized method; cfn-lint
-# warns that the Ref already orders them. Harmless, and not ours to change.
-CFN_LINT_IGNORED = ["W3005"]
 
 
 @pytest.fixture(scope="module")

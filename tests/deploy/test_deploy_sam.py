@@ -5,6 +5,7 @@ serverless.yml / serverless.http-api.yml."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -254,8 +255,6 @@ def test_http_api_matches_serverless_http_api_yml(rendered):
 
 
 def test_origin_parameters_refuse_a_wildcard(source):
-    import re
-
     params = source["Parameters"]
     assert re.fullmatch(params["TrustedWebOrigins"]["AllowedPattern"], f"{ORIGIN},https://b.example.com")
     assert not re.fullmatch(params["TrustedWebOrigins"]["AllowedPattern"], "*")
