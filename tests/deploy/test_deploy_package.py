@@ -7,18 +7,16 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml  # PyYAML comes with cfn-lint
 
-from .deploy_helpers import CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, node_tool_env
-
-# osls puts a DependsOn next to a Ref on every authorized method; cfn-lint
-# warns that the Ref already orders them. Harmless, and not ours to change.
-CFN_LINT_IGNORED = ["W3005"]
+from .deploy_helpers import (CFN_LINT_IGNORED, CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint,
+                             node_tool_env, of_type, uncomment_example)
+from .deploy_helpers import osls_package as package
+from .deploy_helpers import osls_render as render
 
 
 @pytest.fixture(scope="module")
@@ -31,57 +29,20 @@ def placeholder_zip(tmp_path_factory) -> Path:
     return path
 
 
-def package(osls, tmp_path: Path, config: str, *params: str, env: dict | None = None
-            ) -> tuple[subprocess.CompletedProcess, Path]:
-    out = tmp_path / "package"
-    full_env = node_tool_env()
-    full_env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
-                     "ENCRYPTION_KEY": "0" * 64,
-                     "UPSTREAM_API_URL": "https://api.example.com"})
-    full_env.update(env or {})
-    cmd = osls + ["package", "--config", config, "--stage", "test",
-                  "--package", str(out)] + [f"--param={p}" for p in params]
-    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=180)
-    return proc, out / "cloudformation-template-update-stack.json"
-
-
-def render(osls, tmp_path, config, *params, env=None) -> tuple[dict, Path]:
-    proc, template = package(osls, tmp_path, config, *params, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(template.read_text()), template
-
-
-def cfn_lint(template: Path) -> None:
-    # cfn-lint installs a script, not a runnable module; take the one beside
-    # this interpreter (the project's venv).
-    exe = Path(sys.executable).parent / "cfn-lint"
-    assert exe.exists(), "cfn-lint missing: it is a test dependency (pip install cfn-lint)"
-    proc = subprocess.run(
-        [str(exe), "--ignore-checks", *CFN_LINT_IGNORED, "--", str(template)],
-        capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
 @pytest.fixture(scope="module")
 def rest(osls, tmp_path_factory, placeholder_zip) -> tuple[dict, Path]:
     return render(osls, tmp_path_factory.mktemp("rest"), "serverless.yml",
                   f"artifact={placeholder_zip}")
 
 
-def of_type(template: dict, kind: str) -> dict:
-    return {k: v["Properties"] for k, v in template["Resources"].items()
-            if v["Type"] == kind}
-
-
 def test_rest_api_template_passes_cfn_lint(rest):
-    cfn_lint(rest[1])
+    cfn_lint(rest[1], ignore=CFN_LINT_IGNORED)
 
 
 def test_http_api_template_passes_cfn_lint(osls, tmp_path, placeholder_zip):
     _, path = render(osls, tmp_path, "serverless.http-api.yml",
                      f"artifact={placeholder_zip}")
-    cfn_lint(path)
+    cfn_lint(path, ignore=CFN_LINT_IGNORED)
 
 
 def test_rest_api_authorizer_methods_and_mapping(rest):
@@ -114,6 +75,26 @@ def test_rest_api_authorizer_methods_and_mapping(rest):
     assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
     assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
     assert f"x-{PREFIX}-csrf" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+def test_rest_api_user_id_header_example(osls, tmp_path, placeholder_zip):
+    """serverless.yml's commented-out example, switched on, maps the `sub` claim
+    the authorizer adds with CONTEXT_CLAIMS=sub into X-User-Id, next to the token."""
+    service = tmp_path / "service"
+    service.mkdir()
+    text = uncomment_example((ROOT / "serverless.yml").read_text(), "user id header")
+    (service / "serverless.yml").write_text(text)
+    shutil.copytree(ROOT / "deploy", service / "deploy")
+    (service / "node_modules").symlink_to(ROOT / "node_modules")
+    t, path = render(osls, tmp_path, "serverless.yml", f"artifact={placeholder_zip}", cwd=service)
+    methods = [m for m in of_type(t, "AWS::ApiGateway::Method").values() if m["HttpMethod"] != "OPTIONS"]
+    assert len(methods) == 5
+    for m in methods:
+        assert m["Integration"]["RequestParameters"] == {
+            "integration.request.path.proxy": "method.request.path.proxy",
+            "integration.request.header.Authorization": "context.authorizer.token",
+            "integration.request.header.X-User-Id": "context.authorizer.sub"}
+    cfn_lint(path, ignore=CFN_LINT_IGNORED)
 
 
 def test_rest_api_gateway_responses(rest):

@@ -1,0 +1,262 @@
+"""template.yaml (AWS SAM) renders offline through aws-sam-translator, cfn-lint
+passes on it and on the CloudFormation it becomes, and it builds the same API as
+serverless.yml / serverless.http-api.yml."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from . import sam_helpers as sam
+from .deploy_helpers import (CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint, of_type,
+                             uncomment_example)
+
+TEMPLATE = ROOT / "template.yaml"
+UPSTREAM = "https://api.example.com"
+DATA_METHODS = {"get", "post", "put", "patch", "delete"}
+# Parameters a user must give (the rest have defaults).
+REQUIRED = {"TrustedWebOrigins": ORIGIN, "CookieNamePrefix": PREFIX, "EncryptionKey": "0" * 64,
+            "UpstreamApiUrl": UPSTREAM}
+
+
+@pytest.fixture(scope="module")
+def source() -> dict:
+    return sam.load(TEMPLATE)
+
+
+def render(source: dict, base: Path) -> tuple[dict, Path]:
+    """`sam deploy` offline: the artifact path replaced by its S3 upload, then the SAM transform."""
+    template = json.loads(json.dumps(source))
+    code_uri = template["Resources"]["AuthorizerFunction"]["Properties"]["CodeUri"]
+    (base / code_uri).parent.mkdir(parents=True)
+    with zipfile.ZipFile(base / code_uri, "w") as z:  # placeholder; the real zip: test_deploy_artifact.py
+        z.writestr("handler.py", "")
+    sam.package(template, base)
+    out = sam.translate(template)
+    path = base / "cloudformation.json"
+    path.write_text(json.dumps(out, indent=1))
+    return out, path
+
+
+@pytest.fixture(scope="module")
+def rendered(source, tmp_path_factory) -> tuple[dict, Path]:
+    return render(source, tmp_path_factory.mktemp("sam"))
+
+
+def rest_body(rendered: dict) -> dict:
+    (api,) = of_type(rendered, "AWS::ApiGateway::RestApi").values()
+    return api["Body"]
+
+
+def test_sam_template_passes_cfn_lint():
+    cfn_lint(TEMPLATE)
+
+
+def test_rendered_template_passes_cfn_lint(rendered):
+    cfn_lint(rendered[1])
+
+
+def test_function_is_the_artifact_with_every_configuration_variable(source, rendered):
+    props = source["Resources"]["AuthorizerFunction"]["Properties"]
+    # The zip scripts/build_artifact writes, for the default architecture.
+    assert props["CodeUri"] == "artifact/oauth-proxy-lambda-x86_64.zip"
+    assert source["Parameters"]["Architecture"]["Default"] == "x86_64"
+
+    fn = of_type(rendered[0], "AWS::Lambda::Function")["AuthorizerFunction"]
+    assert fn["Handler"] == "handler.handler"
+    assert fn["Runtime"].startswith("python3.")
+    env = fn["Environment"]["Variables"]
+    assert set(env) == set(CONTRACT_VARIABLES)
+    # Each variable comes from its own parameter, so `sam deploy --guided` asks for every one.
+    for name in CONTRACT_VARIABLES:
+        assert env[name] == {"Ref": sam.camel(name)}, name
+    for secret in ("EncryptionKey", "PreviousEncryptionKeys", "ClientSecret"):
+        assert source["Parameters"][secret].get("NoEcho") is True, secret
+
+
+def test_same_runtime_memory_and_timeout_as_serverless_yml(rendered):
+    provider = yaml.safe_load((ROOT / "serverless.yml").read_text())["provider"]
+    fn = of_type(rendered[0], "AWS::Lambda::Function")["AuthorizerFunction"]
+    assert fn["Runtime"] == provider["runtime"]
+    assert fn["MemorySize"] == provider["memorySize"]
+    assert fn["Timeout"] == provider["timeout"]
+    (logs,) = of_type(rendered[0], "AWS::Logs::LogGroup").values()
+    assert logs["RetentionInDays"] == provider["logRetentionInDays"]
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "arm64"])
+def test_architecture_is_a_parameter(source, rendered, arch):
+    fn = of_type(rendered[0], "AWS::Lambda::Function")["AuthorizerFunction"]
+    params = sam.parameters(source, **REQUIRED, Architecture=arch)
+    assert sam.evaluate(fn["Architectures"], params) == [arch]
+    assert set(source["Parameters"]["Architecture"]["AllowedValues"]) == {"x86_64", "arm64"}
+
+
+def test_readme_arm64_command_points_the_template_at_the_arm64_zip(tmp_path):
+    """SAM packages CodeUri before parameters exist; the README's sed line makes the arm64 copy."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Deploy with AWS SAM"):]
+    section = section[:section.index("\n### ", 1)]
+    (command,) = [line for line in section.splitlines() if line.startswith("sed ")]
+    shutil.copy(TEMPLATE, tmp_path)
+    subprocess.run(command, shell=True, cwd=tmp_path, check=True, timeout=30)
+    arm = sam.load(tmp_path / "template-arm64.yaml")
+    assert arm["Resources"]["AuthorizerFunction"]["Properties"]["CodeUri"] == \
+        "artifact/oauth-proxy-lambda-arm64.zip"
+    source = sam.load(TEMPLATE)
+    for part in ("Parameters", "Conditions", "Outputs"):
+        assert arm[part] == source[part]
+    out, _ = render(arm, tmp_path)
+    fn = of_type(out, "AWS::Lambda::Function")["AuthorizerFunction"]
+    assert sam.evaluate(fn["Architectures"], sam.parameters(arm, **REQUIRED, Architecture="arm64")) == ["arm64"]
+
+
+def test_rest_api_authorizer(rendered):
+    t = rendered[0]
+    schemes = rest_body(t)["components"]["securitySchemes"]
+    auth = schemes["OAuthProxy"]["x-amazon-apigateway-authorizer"]
+    assert auth["type"] == "request"
+    assert auth["identitySource"] == "method.request.header.Cookie"
+    # 0, not left out: a REST authorizer without a TTL caches for 300 s.
+    assert auth["authorizerResultTtlInSeconds"] == 0
+    assert "AuthorizerFunction" in json.dumps(auth["authorizerUri"])
+    # API Gateway may invoke the function as an authorizer of this API.
+    perms = [p for p in of_type(t, "AWS::Lambda::Permission").values()
+             if "RestApi" in json.dumps(p["SourceArn"])]
+    assert len(perms) == 1
+    assert perms[0]["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert perms[0]["Principal"] == "apigateway.amazonaws.com"
+
+
+def test_rest_api_methods_and_mapping(source, rendered):
+    params = sam.parameters(source, **REQUIRED)
+    paths = sam.evaluate(rest_body(rendered[0])["paths"], params, sam.conditions(source, params))
+    assert set(paths) == {"/api/{proxy+}"}
+    methods = paths["/api/{proxy+}"]
+    assert set(methods) == DATA_METHODS | {"options"}
+    for verb in DATA_METHODS:
+        m = methods[verb]
+        assert m["security"] == [{"OAuthProxy": []}], verb
+        integration = m["x-amazon-apigateway-integration"]
+        assert integration["type"] == "http_proxy"
+        assert integration["uri"] == f"{UPSTREAM}/{{proxy}}"
+        assert integration["requestParameters"] == {
+            "integration.request.path.proxy": "method.request.path.proxy",
+            "integration.request.header.Authorization": "context.authorizer.token"}
+
+    # Pre-flight: no authorizer, CORS headers for the trusted origin only.
+    options = methods["options"]
+    assert "security" not in options
+    integration = options["x-amazon-apigateway-integration"]
+    assert integration["type"] == "mock"
+    headers = integration["responses"]["default"]["responseParameters"]
+    assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+    assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
+    assert f"x-{PREFIX}-csrf" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+def test_rest_api_user_id_header_example(tmp_path):
+    """The commented-out example, switched on, maps the `sub` claim the
+    authorizer adds with CONTEXT_CLAIMS=sub into X-User-Id on every data method."""
+    path = tmp_path / "template.yaml"
+    path.write_text(uncomment_example(TEMPLATE.read_text(), "user id header"))
+    out, rendered_path = render(sam.load(path), tmp_path)
+    methods = rest_body(out)["paths"]["/api/{proxy+}"]
+    for verb in DATA_METHODS:
+        assert methods[verb]["x-amazon-apigateway-integration"]["requestParameters"] == {
+            "integration.request.path.proxy": "method.request.path.proxy",
+            "integration.request.header.Authorization": "context.authorizer.token",
+            "integration.request.header.X-User-Id": "context.authorizer.sub"}, verb
+    cfn_lint(rendered_path)
+
+
+def serverless_gateway_responses() -> dict[str, dict]:
+    resources = yaml.safe_load((ROOT / "serverless.yml").read_text())["resources"]["Resources"]
+    return {r["Properties"]["ResponseType"]: r["Properties"] for r in resources.values()
+            if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+
+
+@pytest.mark.parametrize("cors_origin", ["", "https://b.example.com"])
+def test_rest_api_gateway_responses(source, rendered, cors_origin):
+    origins = ORIGIN if not cors_origin else f"https://a.example.com,{cors_origin}"
+    params = sam.parameters(source, **{**REQUIRED, "TrustedWebOrigins": origins}, CorsOrigin=cors_origin)
+    responses = sam.evaluate(rest_body(rendered[0])["x-amazon-apigateway-gateway-responses"], params,
+                             sam.conditions(source, params))
+    expected = serverless_gateway_responses()
+    assert set(expected) == {"UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE",
+                             "AUTHORIZER_CONFIGURATION_ERROR", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert set(responses) == set(expected)
+    for kind, osls in expected.items():
+        r = responses[kind]
+        assert r.get("statusCode") == osls.get("StatusCode"), kind
+        # The same bodies as serverless.yml's: {"code", "message"}.
+        assert r["responseTemplates"] == osls["ResponseTemplates"], kind
+        assert set(json.loads(r["responseTemplates"]["application/json"])) == {"code", "message"}
+        headers = r["responseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{cors_origin or ORIGIN}'"
+        assert headers["gatewayresponse.header.Access-Control-Allow-Credentials"] == "'true'"
+        assert headers["gatewayresponse.header.Vary"] == "'Origin'"
+
+
+def test_api_type_selects_rest_or_http_resources(source, rendered):
+    for api_type, kept, dropped in (("REST", "AWS::ApiGateway::", "AWS::ApiGatewayV2::"),
+                                    ("HTTP", "AWS::ApiGatewayV2::", "AWS::ApiGateway::")):
+        params = sam.parameters(source, **REQUIRED, ApiType=api_type)
+        types = {r["Type"] for r in sam.present(rendered[0], params).values()}
+        assert any(t.startswith(kept) for t in types), api_type
+        assert not any(t.startswith(dropped) for t in types), api_type
+        assert "AWS::Lambda::Function" in types
+        # Exactly one invoke permission: the one for the API that exists.
+        perms = [r for r in sam.present(rendered[0], params).values() if r["Type"] == "AWS::Lambda::Permission"]
+        assert len(perms) == 1, api_type
+
+
+def test_http_api_variant(source, rendered):
+    several = "https://a.example.com,https://b.example.com"
+    params = sam.parameters(source, **{**REQUIRED, "TrustedWebOrigins": several}, ApiType="HTTP")
+    t = {"Resources": sam.evaluate(sam.present(rendered[0], params), params,
+                                   sam.conditions(source, params))}
+    # Type, payload format, simple responses, TTL, identity source and the mapping: the next test.
+    (auth,) = of_type(t, "AWS::ApiGatewayV2::Authorizer").values()
+    assert "<AuthorizerFunction.Arn>" in auth["AuthorizerUri"]
+    (integration,) = of_type(t, "AWS::ApiGatewayV2::Integration").values()
+    assert integration["IntegrationUri"] == f"{UPSTREAM}/{{proxy}}"
+    routes = of_type(t, "AWS::ApiGatewayV2::Route").values()
+    assert sorted(r["RouteKey"] for r in routes) == sorted(
+        f"{m.upper()} /api/{{proxy+}}" for m in DATA_METHODS)
+    assert all(r["AuthorizationType"] == "CUSTOM" for r in routes)
+    (api,) = of_type(t, "AWS::ApiGatewayV2::Api").values()
+    assert api["CorsConfiguration"]["AllowOrigins"] == several.split(",")
+    assert api["CorsConfiguration"]["AllowCredentials"] is True
+    assert f"x-{PREFIX}-csrf" in api["CorsConfiguration"]["AllowHeaders"]
+
+
+def test_http_api_matches_serverless_http_api_yml(rendered):
+    """The HTTP API authorizer and integration are set as serverless.http-api.yml's
+    (whose values test_deploy_package.py checks)."""
+    osls = yaml.safe_load((ROOT / "serverless.http-api.yml").read_text())["resources"]["Resources"]
+    ours = rendered[0]["Resources"]
+    for kind, fields in (("AWS::ApiGatewayV2::Authorizer",
+                          ("AuthorizerType", "AuthorizerPayloadFormatVersion", "EnableSimpleResponses",
+                           "AuthorizerResultTtlInSeconds", "IdentitySource")),
+                         ("AWS::ApiGatewayV2::Integration",
+                          ("IntegrationType", "IntegrationMethod", "PayloadFormatVersion",
+                           "RequestParameters"))):
+        (theirs,) = [r["Properties"] for r in osls.values() if r["Type"] == kind]
+        (mine,) = [r["Properties"] for r in ours.values() if r["Type"] == kind]
+        assert {f: mine[f] for f in fields} == {f: theirs[f] for f in fields}, kind
+
+
+def test_origin_parameters_refuse_a_wildcard(source):
+    params = source["Parameters"]
+    assert re.fullmatch(params["TrustedWebOrigins"]["AllowedPattern"], f"{ORIGIN},https://b.example.com")
+    assert not re.fullmatch(params["TrustedWebOrigins"]["AllowedPattern"], "*")
+    assert not re.fullmatch(params["CorsOrigin"]["AllowedPattern"], "*")
+    assert re.fullmatch(params["CorsOrigin"]["AllowedPattern"], "")
