@@ -25,6 +25,7 @@ How it measures
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import datetime
 import gc
@@ -43,9 +44,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-# Only benchmarks/ is put on the path: oauth_proxy and handler come from the installed package (`make build`),
-# as in `make test`; the source tree's oauth_proxy/ has no compiled _core.
+# Only benchmarks/ is put on the path: oauth_proxy comes from the installed package (`make build`), as in
+# `make test`; the source tree's oauth_proxy/ has no compiled _core. handler.py is not installed with the
+# package: it is imported from a folder holding only a copy of it, as Lambda's /var/task holds the function.
 sys.path.insert(0, HERE)
+FUNCTION_DIR = tempfile.mkdtemp(prefix="oauth-proxy-bench-function-")
+shutil.copy(os.path.join(ROOT, "handler.py"), FUNCTION_DIR)
+atexit.register(shutil.rmtree, FUNCTION_DIR, True)
 
 import reference_authorizer  # noqa: E402
 
@@ -258,6 +263,7 @@ def load_ours():
     os.environ.update(BASE_ENV)
     try:
         import oauth_proxy
+        sys.path.insert(0, FUNCTION_DIR)
         import handler
     except Exception as exc:  # a fresh clone without the extension built: say so, measure the rest
         return None, f"oauth_proxy/handler not importable ({type(exc).__name__}: {exc}); run `make build` first, and run.py with .venv/bin/python"
@@ -306,7 +312,7 @@ RUNTIME_PRELUDE = "import json, logging"
 
 CHILD_BODIES = {
     "bare": ("pass", "pass"),
-    "ours": ("import handler", "handler.handler(ev, None)"),
+    "ours": (f"sys.path.insert(0, {FUNCTION_DIR!r}); import handler", "handler.handler(ev, None)"),
     "reference": ("import reference_authorizer as handler", "handler.handler(ev, None)"),
 }
 

@@ -26,6 +26,23 @@ if os.environ.get("CI"):
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO / "tests" / "vectors" / "curity-v1.json"
+_function_folder: list = []
+
+
+def function_folder() -> str:
+    """A folder holding only a copy of handler.py, as Lambda's /var/task holds the function. handler.py is
+    not installed with the package, and the repository root cannot go on the path (its oauth_proxy/ has no
+    compiled core), so a child interpreter that imports handler gets this folder in PYTHONPATH."""
+    if not _function_folder:
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="oauth-proxy-function-")
+        atexit.register(shutil.rmtree, folder, True)
+        shutil.copy(REPO / "handler.py", folder)
+        _function_folder.append(folder)
+    return _function_folder[0]
 
 KEY = "7b99279ab87533d3c238db874a842a91ee26a76027f3c03c317504963d2c9926"
 OLD_KEY = "4e4636356d65563e4c73233847503e3b21436e6f7629724950526f4b5e2e4e50"

@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 
+from conftest import function_folder
+
 PREFIX = "/2018-06-01/runtime"
 FUNCTION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:authorizer"
 
@@ -125,9 +127,10 @@ def run_in_lambda_runtime(events: list, env: dict, timeout: float = 60) -> tuple
     child_env.update({"AWS_LAMBDA_RUNTIME_API": api.address, "AWS_LAMBDA_FUNCTION_NAME": "authorizer",
                       "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11", "PYTHONUNBUFFERED": "1"})
     child_env.update(env)
+    child_env["PYTHONPATH"] = function_folder()  # handler.py, as in /var/task (LAMBDA_TASK_ROOT)
     child_env = {k: v for k, v in child_env.items() if v is not None}
     # The way Lambda's Python base images start a function (their entry point runs this), from outside
-    # the source tree so the installed package and handler module are the ones loaded.
+    # the source tree so the installed package is the one loaded.
     process = subprocess.Popen([sys.executable, "-m", "awslambdaric", "handler.handler"], env=child_env,
                                cwd="/", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from conftest import CSRF, KEY, ORIGIN, PREFIX, cookies, http_event, make_jwt, rest_event
+from conftest import CSRF, KEY, ORIGIN, PREFIX, cookies, function_folder, http_event, make_jwt, rest_event
 
 JWT = make_jwt({"sub": "alice", "scope": "orders"})
 
@@ -40,6 +40,7 @@ def run_handler_with_stdout(events: list, env_changes: dict, contexts: bool = Fa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTED_", "COOKIE_", "ENCRYPTION_"))}
     env.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX, "ENCRYPTION_KEY": KEY})
     env.update(env_changes)
+    env["PYTHONPATH"] = function_folder()
     env = {k: v for k, v in env.items() if v is not None}
     done = subprocess.run([sys.executable, "-c", RUNNER] + (["--contexts"] if contexts else []),
                           input=json.dumps(events), capture_output=True, text=True, env=env, timeout=60, cwd="/")

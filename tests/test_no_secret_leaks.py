@@ -18,7 +18,7 @@ import pytest
 
 import oauth_proxy
 from oauth_proxy import cli
-from conftest import ORIGIN, PREFIX, make_jwt, rest_event, http_event
+from conftest import ORIGIN, PREFIX, function_folder, http_event, make_jwt, rest_event
 
 KEY = ("deadbeefcafe" * 6)[:64]
 OLD_KEY = ("feedfacec0de" * 6)[:64]
@@ -315,6 +315,7 @@ def test_lambda_handler_leaks_nothing(changes):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTED_", "COOKIE_", "ENCRYPTION_"))}
     env.update(ENV_BASE)
     env.update(changes)
+    env["PYTHONPATH"] = function_folder()
     events = [event for _, overrides, event in DENIALS if not overrides]
     done = subprocess.run([sys.executable, "-c", HANDLER_RUNNER], input=json.dumps(events), capture_output=True,
                           text=True, env=env, timeout=120, cwd="/")

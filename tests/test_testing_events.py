@@ -180,3 +180,20 @@ def test_imports_stay_apart():
             "import oauth_proxy.testing; assert 'pytest' not in sys.modules, 'pytest'; "
             "assert 'oauth_proxy.testing.pytest_plugin' not in sys.modules")
     subprocess.run([sys.executable, "-I", "-c", code], check=True, cwd="/")
+
+
+@pytest.mark.parametrize("log_format", [None, "JSON"])
+def test_decide_reads_the_reason_in_either_log_format(monkeypatch, log_format):
+    """With Lambda's JSON log format the denial's fields are attributes of the log record, not a JSON
+    message; decide() (through DenialLog) reads the reason either way, and takes a 401's from the exception."""
+    if log_format is None:
+        monkeypatch.delenv("AWS_LAMBDA_LOG_FORMAT", raising=False)
+    else:
+        monkeypatch.setenv("AWS_LAMBDA_LOG_FORMAT", log_format)
+    session = SpaSession(KEY, PREFIX, ORIGIN)
+    proxy = oauth_proxy.OAuthProxy(oauth_proxy.Config(trusted_web_origins=[ORIGIN], cookie_name_prefix=PREFIX,
+                                                      encryption_key=KEY))
+    forbidden = decide(proxy.authorize, session.rest_event("POST", "/orders", csrf_header=None))
+    assert (forbidden.status, forbidden.reason) == (403, "csrf_header_missing")
+    unauthorized = decide(proxy.authorize, session.rest_event("GET", "/orders", at_cookie=None))
+    assert (unauthorized.status, unauthorized.reason) == (401, "at_cookie_missing")

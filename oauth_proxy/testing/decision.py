@@ -1,8 +1,9 @@
 """decide(): what API Gateway would make of the authorizer's answer to one event, with the denial's reason.
 
 The authorizer answers in three ways: a response (allow, or a 403 Deny policy / `isAuthorized: false`), the
-exception Unauthorized (API Gateway answers 401) or IntrospectionError (500). The reason of a denial is only
-in its log line (the `oauth_proxy` logger), so decide() listens to that logger while the call runs.
+exception Unauthorized (API Gateway answers 401) or IntrospectionError (500). The exceptions carry the reason
+(`.reason`); a 403 response does not, so decide() also listens to the `oauth_proxy` logger while the call
+runs and takes the reason of a 403 from its log line.
 """
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from ..errors import IntrospectionError, Unauthorized
 
 __all__ = ["Decision", "DenialLog", "decide"]
+
+# What oauth_proxy's log lines may hold (oauth_proxy/denial_log.py).
+_LINE_FIELDS = ("event", "reason", "status", "method", "path", "apiRequestId", "awsRequestId", "detail", "error")
 
 
 class DenialLog(logging.Handler):
@@ -28,11 +32,15 @@ class DenialLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         self.raw.append(message)
-        self.lines.append(json.loads(message))
+        if getattr(record, "event", None) == message:
+            # AWS_LAMBDA_LOG_FORMAT=JSON: the fields are the record's attributes, the message is the event name.
+            self.lines.append({name: getattr(record, name) for name in _LINE_FIELDS if hasattr(record, name)})
+        else:
+            self.lines.append(json.loads(message))
 
     @property
     def reasons(self) -> List[str]:
-        return [line["reason"] for line in self.lines]
+        return [line["reason"] for line in self.lines if "reason" in line]
 
     def attach(self) -> "DenialLog":
         logging.getLogger("oauth_proxy").addHandler(self)
@@ -88,10 +96,10 @@ def decide(authorize: Callable[[Mapping[str, Any]], Dict[str, Any]], event: Mapp
     with DenialLog() as log:
         try:
             response = authorize(event)
-        except Unauthorized:
-            return Decision(401, log.reasons[-1] if log.reasons else None, None)
-        except IntrospectionError:
-            return Decision(500, log.reasons[-1] if log.reasons else None, None)
+        except Unauthorized as denial:
+            return Decision(401, getattr(denial, "reason", None), None)
+        except IntrospectionError as failure:
+            return Decision(500, getattr(failure, "reason", None), None)
     if _is_allow(response):
         return Decision(200, None, response)
     return Decision(403, log.reasons[-1] if log.reasons else None, response)
