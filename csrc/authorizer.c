@@ -597,9 +597,13 @@ static PyObject *allow(Authorizer *self, int v2, PyObject *principal, PyObject *
     if (result != NULL && self->claim_count > 0 && is_jwt &&
         add_context_claims(self, result, token, token_len, found) < 0)
         Py_CLEAR(result);
-    /* authorize's allow and the allow() builder alike: each is one allow answer given to API Gateway. */
-    if (result != NULL && self->metrics != NULL) self->metrics->allowed++;
     return result;
+}
+
+/* METRICS: one allow answer handed to API Gateway, by authorize or by the allow() builder. Counted once the
+   answer is complete, so an allow() that then fails (a bad context value) counts nothing. */
+static void count_allow(Authorizer *self, const PyObject *result) {
+    if (result != NULL && self->metrics != NULL) self->metrics->allowed++;
 }
 
 static int configured(const Authorizer *self) {
@@ -628,6 +632,7 @@ static PyObject *Authorizer_authorize(Authorizer *self, PyObject *event) {
         if (principal != NULL) {
             result = allow(self, d.req.v2, principal, d.resource, d.token, d.token_len, d.is_jwt,
                            d.payload != NULL ? d.found : NULL);
+            count_allow(self, result);
             Py_DECREF(principal);
         }
     }
@@ -762,6 +767,7 @@ static PyObject *Authorizer_allow(Authorizer *self, PyObject *const *args, Py_ss
                              identity.is_jwt, NULL);
     if (result != NULL && arg[2] != NULL && arg[2] != Py_None && add_caller_context(result, arg[2]) < 0)
         Py_CLEAR(result);
+    count_allow(self, result);
     return result;
 }
 
@@ -915,7 +921,8 @@ static PyMethodDef Authorizer_methods[] = {
      "deny(event, reason=None) -> dict\n\nThe 403 response in the event's format. With a reason code, logs a "
      "denial line as authorize does; without one, logs nothing (for a Forbidden authenticate has logged)."},
     {"_enable_phantom", (PyCFunction)(void (*)(void))Authorizer_enable_phantom, METH_VARARGS | METH_KEYWORDS,
-     "_enable_phantom(url, client_id, client_secret, timeout_ms, ca_file=None, cache_ttl=300, cache_size=1024)"
+     "_enable_phantom(url, client_id, client_secret, timeout_ms, ca_file=None, cache_ttl=300, cache_size=1024, "
+     "pool_size=4)"
      "\n\nTurns on the phantom token exchange (contract step 5); ValueError when libcurl cannot be loaded "
      "or a setting is unusable."},
     {"_enable_metrics", (PyCFunction)Authorizer_enable_metrics, METH_NOARGS,

@@ -31,7 +31,8 @@ typedef struct {
 typedef struct {
     int v2;
     PyObject *arn; /* new reference or NULL */
-    PyObject *held[8]; /* strong references to what was looked up in the event (at most 7 lookups) */
+    PyObject *held[10]; /* strong references to what was looked up in the event (at most 8 lookups, for a
+                           payload 2.0 event read with ROUTE_SCOPES; the guard in event.c refuses more) */
     size_t held_count;
     span method;
     span route; /* with read_route: REST `resource`, or the path of HTTP API `routeKey` (all of `$default`) */

@@ -6,14 +6,17 @@
 
 void metrics_denied(authorizer_metrics *m, const char *reason)
 {
+    size_t len = strnlen(reason, METRICS_MAX_REASON_LEN + 1);
+    if (len > METRICS_MAX_REASON_LEN)
+        return; /* never the case for a reason code; not worth a truncated dimension */
     for (size_t i = 0; i < m->reason_count; i++) {
-        if (m->denied[i].reason == reason || strcmp(m->denied[i].reason, reason) == 0) {
+        if (strcmp(m->denied[i].reason, reason) == 0) {
             m->denied[i].count++;
             return;
         }
     }
     if (m->reason_count < METRICS_MAX_REASONS) {
-        m->denied[m->reason_count].reason = reason;
+        memcpy(m->denied[m->reason_count].reason, reason, len + 1);
         m->denied[m->reason_count].count = 1;
         m->reason_count++;
     }

@@ -13,13 +13,16 @@
 
 /* Distinct denial reasons counted between two reads; the contract has twelve. */
 #define METRICS_MAX_REASONS 32
+/* A reason code is at most 64 characters (deny() refuses longer ones of the caller's). */
+#define METRICS_MAX_REASON_LEN 64
 /* Latency samples kept between two reads: EMF takes at most 100 values per metric. */
 #define METRICS_MAX_SAMPLES 100
 
 typedef struct {
     uint64_t allowed;
     struct {
-        const char *reason; /* a string literal of the authorizer: compared by content, never freed */
+        /* A copy: deny(event, reason) passes the caller's str, which may be gone by the next read. */
+        char reason[METRICS_MAX_REASON_LEN + 1];
         uint64_t count;
     } denied[METRICS_MAX_REASONS];
     size_t reason_count;

@@ -103,6 +103,11 @@ def _event(args: argparse.Namespace) -> int:
     origins = os.environ.get("TRUSTED_WEB_ORIGINS", "").split(",")
     origin = args.origin or origins[0].strip() or "https://www.example.com"
     prefix = os.environ.get("COOKIE_NAME_PREFIX", "").strip() or "example"
+    if args.token not in (None, "-"):
+        # Not echoed: other users can read a command line in the process list, and the shell keeps it.
+        print("oauth-proxy: --token takes only '-' (the token on standard input), never the token itself",
+              file=sys.stderr)
+        return 2
     token = _read_argument("-", "token") if args.token == "-" else None
     try:
         session = SpaSession(_key_from_env(args.key_env), prefix, origin, token=token)
@@ -141,7 +146,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_argument("path", nargs="?", default="/orders")
     sub.add_argument("--http-api", action="store_true", help="payload 2.0 (HTTP API) instead of 1.0 (REST API)")
     sub.add_argument("--token", help="'-' reads the access token from standard input (default: an unsigned "
-                                     "test JWT)")
+                                     "test JWT); a token itself is refused here")
     sub.add_argument("--origin", help="the Origin header (default: the first of $TRUSTED_WEB_ORIGINS)")
     sub.add_argument("--drop", action="append", default=[], choices=_PARTS, help="leave this part out")
     sub.add_argument("--spoil", action="append", default=[], choices=_PARTS, help="send this part, but wrong")

@@ -2,6 +2,8 @@
 themselves, with no Python frame in between, because they run on every API call."""
 from __future__ import annotations
 
+import sys
+
 from . import _core
 from .config import Config, route_rules
 from .denial_log import log_denial, set_level
@@ -46,4 +48,19 @@ class OAuthProxy(_core.Authorizer):
         if config.metrics:
             self._enable_metrics()
         self.config = config
+        self._emf = None
         set_level(config.log_level)
+
+    def emit_metrics(self, event: object = None, context: object = None) -> None:
+        """With METRICS=true, writes one CloudWatch EMF line (stdout) with the counts since the last call, tagged
+        with the event's and the Lambda context's request ids; does nothing otherwise. handler.handler calls
+        it at the end of every invocation; an authorizer of your own built on authenticate() should too (in
+        a ``finally``: Lambda may freeze the process right after the invocation returns)."""
+        if not self.config.metrics:
+            return
+        if self._emf is None:
+            from .metrics import EmfWriter
+
+            self._emf = EmfWriter(self.config.metrics_namespace, phantom=self.config.use_phantom_token)
+        # sys.stdout is looked up per call: the Lambda runtime replaces it after the handler is imported.
+        sys.stdout.write(self._emf.lines(self._take_metrics(), event, context))

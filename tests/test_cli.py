@@ -113,3 +113,5 @@ def test_event_then_authorize(tmp_path):
     assert missing.returncode != 0 and "ENCRYPTION_KEY" in missing.stderr and "Traceback" not in missing.stderr
     bad = cli("event", env_changes={"ENCRYPTION_KEY": "abc"})
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    inline = cli("event", "--token", "opaque-on-the-command-line", env_changes=env)
+    assert inline.returncode == 2 and inline.stdout == "" and "opaque-on-the-command-line" not in inline.stderr

@@ -3,6 +3,7 @@ tenant rule; both payload formats."""
 from __future__ import annotations
 
 import importlib.util
+import json
 
 import pytest
 
@@ -78,3 +79,17 @@ def test_tenant_rule_403(app, make, token, path, denials):
     assert response.get("isAuthorized") is False or response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert "context" not in response
     assert denials.reasons == ["tenant_mismatch"]
+
+
+def test_metrics_line_per_invocation(app, monkeypatch, capsys):
+    """With METRICS=true the example writes the EMF line of each invocation (proxy.emit_metrics)."""
+    monkeypatch.setenv("METRICS", "true")
+    spec = importlib.util.spec_from_file_location("custom_authorizer_app_metrics", APP)
+    metered = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(metered)
+    capsys.readouterr()
+    metered.handler(rest("/acme/orders/1"), None)
+    metered.handler(rest("/globex/orders/1"), None)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["Allowed"], line["Denied"], line.get("Reason")) for line in lines] == [
+        (1, 0, None), (0, 1, "tenant_mismatch")]

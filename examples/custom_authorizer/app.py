@@ -30,6 +30,13 @@ def first_path_segment(event: dict) -> str:
 
 def handler(event, context):
     try:
+        return decide(event)
+    finally:
+        proxy.emit_metrics(event, context)  # with METRICS=true, this invocation's EMF line; else nothing
+
+
+def decide(event: dict) -> dict:
+    try:
         identity = proxy.authenticate(event)
     except oauth_proxy.Forbidden:
         return proxy.deny(event)  # 403; authenticate has logged the reason
