@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -181,10 +182,15 @@ def test_wheel_built_from_the_sdist_works(dist, key_hex, tmp_path):
     (wheel,) = wheels.glob("oauth_proxy-*.whl")
     target = tmp_path / "target"
     pip("install", "--no-index", "--no-deps", "--target", str(target), str(wheel))
+    # The library only: a top-level handler module would collide with the handler.py of whoever installs it.
+    assert not (target / "handler.py").exists()
+    function = tmp_path / "function"
+    function.mkdir()
+    shutil.copy(ROOT / "handler.py", function)
     token = make_jwt({"sub": "dave", "exp": 4102444800})
     at = oauth_proxy.encrypt_cookie(token, key_hex)
     env = {"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX, "ENCRYPTION_KEY": key_hex}
-    out = run_child([sys.executable], [target], {"oauth_proxy._core": target}, "handler.handler",
-                    [rest_event("GET", {f"{PREFIX}-at": at})], env)
+    out = run_child([sys.executable], [function, target], {"handler": function, "oauth_proxy._core": target},
+                    "handler.handler", [rest_event("GET", {f"{PREFIX}-at": at})], env)
     (allow,) = out["results"]
     assert allow["ok"]["context"] == {"token": f"Bearer {token}"}
