@@ -1,12 +1,13 @@
-/* The Authorizer type: configuration held in C form and the decision of contract section 5. */
+/* The Authorizer type: configuration held in C form, the decision of contract sections 5 and 6, and the
+   answers built from it (authorize, authenticate, allow, deny). */
 #include "authorizer.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "context_values.h"
 #include "cookie_crypto.h"
 #include "event.h"
 #include "identity.h"
@@ -519,44 +520,6 @@ static PyObject *principal_of(const decision *d) {
     return pseudonym(d->token, d->token_len);
 }
 
-/* A CONTEXT_CLAIMS member as an authorizer context value: str, int, float or bool; NULL without an exception
-   for any other JSON type, and for a number Python cannot hold (a float that overflows, an int past the
-   digit limit). */
-static PyObject *context_value(const json_member *m) {
-    switch (m->type) {
-    case JSON_TRUE: Py_RETURN_TRUE;
-    case JSON_FALSE: Py_RETURN_FALSE;
-    case JSON_STRING: {
-        size_t len = 0;
-        char *text = json_member_string(m, &len);
-        if (text == NULL) return PyErr_NoMemory();
-        PyObject *value = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "strict");
-        free(text);
-        return value;
-    }
-    case JSON_NUMBER: {
-        char *text = malloc(m->raw_len + 1);
-        if (text == NULL) return PyErr_NoMemory();
-        memcpy(text, m->raw, m->raw_len);
-        text[m->raw_len] = '\0';
-        PyObject *value;
-        /* As json.loads reads it: an int unless there is a fraction or an exponent. */
-        if (strpbrk(text, ".eE") == NULL) {
-            value = PyLong_FromString(text, NULL, 10);
-            /* Past Python's limit on integer digits (sys.set_int_max_str_digits): left out, like an overflowing
-               float, rather than an exception (on the ALLOW_TOKEN path the token is the caller's). */
-            if (value == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) PyErr_Clear();
-        } else {
-            double number = PyOS_string_to_double(text, NULL, NULL);
-            value = number == -1.0 && PyErr_Occurred() ? NULL : isfinite(number) ? PyFloat_FromDouble(number) : NULL;
-        }
-        free(text);
-        return value;
-    }
-    default: return NULL;
-    }
-}
-
 /* Copies the CONTEXT_CLAIMS members of a JWT into the response's context: from `found` when the decision's
 scan found them, else by scanning the token's payload now (a phantom cache hit, allow()). */
 static int add_context_claims(Authorizer *self, PyObject *response, const char *token, size_t token_len,
@@ -578,7 +541,7 @@ static int add_context_claims(Authorizer *self, PyObject *response, const char *
     PyObject *context = PyDict_GetItemWithError(response, g.s_context);
     int rc = context != NULL ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < self->claim_count; i++) {
-        PyObject *value = context_value(&found[i]);
+        PyObject *value = context_value_of_claim(&found[i]);
         if (value == NULL) {
             if (PyErr_Occurred()) rc = -1;
             continue;
@@ -696,59 +659,6 @@ static int parse_arguments(const char *function, PyObject *const *args, Py_ssize
     return 0;
 }
 
-static PyObject *type_name(PyObject *obj) { return PyObject_GetAttrString((PyObject *)Py_TYPE(obj), "__name__"); }
-
-/* The caller's own context entries: API Gateway takes only string, number and boolean values. */
-static int add_caller_context(PyObject *response, PyObject *extra) {
-    PyObject *items = PyMapping_Items(extra);
-    if (items == NULL) {
-        if (PyErr_ExceptionMatches(PyExc_AttributeError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_TypeError, "context must be a mapping of str to str, int, float or bool");
-        }
-        return -1;
-    }
-    PyObject *context = PyDict_GetItemWithError(response, g.s_context);
-    Py_ssize_t n = PyList_Size(items);
-    int rc = context != NULL && n >= 0 ? 0 : -1;
-    for (Py_ssize_t i = 0; rc == 0 && i < n; i++) {
-        PyObject *item = PyList_GetItem(items, i), *key, *value;
-        if (item == NULL || !PyTuple_Check(item) || PyTuple_Size(item) != 2) {
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "context.items() must give (key, value) pairs");
-            rc = -1;
-            break;
-        }
-        key = PyTuple_GetItem(item, 0);
-        value = PyTuple_GetItem(item, 1);
-        if (!PyUnicode_Check(key)) {
-            PyObject *name = type_name(key);
-            if (name != NULL) PyErr_Format(PyExc_TypeError, "context keys must be str, not %S", name);
-            Py_XDECREF(name);
-            rc = -1;
-        } else if (PyUnicode_Compare(key, g.s_token) == 0) {
-            PyErr_SetString(PyExc_ValueError,
-                            "context[\"token\"] is set by oauth_proxy (the upstream Authorization header) and "
-                            "cannot be overridden");
-            rc = -1;
-        } else if (!(PyUnicode_Check(value) || PyLong_Check(value) || PyFloat_Check(value))) {
-            /* The key names the mistake; the value is not shown (it may be a secret). */
-            PyObject *name = type_name(value);
-            if (name != NULL)
-                PyErr_Format(PyExc_TypeError,
-                             "context[%R]: API Gateway accepts only str, int, float or bool values, not %S", key, name);
-            Py_XDECREF(name);
-            rc = -1;
-        } else if (PyFloat_Check(value) && !isfinite(PyFloat_AsDouble(value))) {
-            PyErr_Format(PyExc_ValueError, "context[%R]: a float must be finite (JSON has no NaN or infinity)", key);
-            rc = -1;
-        } else {
-            rc = PyDict_SetItem(context, key, value);
-        }
-    }
-    Py_DECREF(items);
-    return rc;
-}
-
 static PyObject *Authorizer_allow(Authorizer *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
     static const char *const names[] = {"event", "identity", "context"};
     PyObject *arg[3];
@@ -765,7 +675,7 @@ static PyObject *Authorizer_allow(Authorizer *self, PyObject *const *args, Py_ss
     if (token == NULL) return NULL;
     PyObject *result = allow(self, v2, identity.principal, identity.resource, token, (size_t)token_len,
                              identity.is_jwt, NULL);
-    if (result != NULL && arg[2] != NULL && arg[2] != Py_None && add_caller_context(result, arg[2]) < 0)
+    if (result != NULL && arg[2] != NULL && arg[2] != Py_None && context_add_entries(result, arg[2]) < 0)
         Py_CLEAR(result);
     count_allow(self, result);
     return result;
