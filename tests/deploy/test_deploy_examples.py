@@ -28,14 +28,14 @@ def placeholder_zip(path: Path, name: str) -> Path:
 
 
 def example_tree(tmp_path: Path, *files: str) -> Path:
-    """The repository's layout around the example, with placeholders: app.py (the library helper's
-    example; only its name matters here) and deploy/ for the shared function environment."""
+    """The repository's layout around the example: its deployment files, its app.py, and deploy/ for the
+    shared function environment."""
     root = tmp_path / "repo"
     folder = root / EXAMPLE
     folder.mkdir(parents=True)
     for name in files:
         shutil.copy(ROOT / EXAMPLE / name, folder)
-    (folder / "app.py").write_text("def handler(event, context):\n    raise NotImplementedError\n")
+    shutil.copy(ROOT / EXAMPLE / "app.py", folder)
     (root / "deploy").symlink_to(ROOT / "deploy")
     return root
 
