@@ -33,4 +33,4 @@ build:
 	scripts/bootstrap
 
 clean:
-	rm -rf build .venv .venv-sanitize .venv-tsan .offline fuzz/out oauth_proxy/_core*.so *.egg-info
+	rm -rf build .venv .venv-sanitize .venv-tsan .offline fuzz/out src/oauth_proxy/_core*.so *.egg-info

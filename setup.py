@@ -17,9 +17,10 @@ extra_link_args = shlex.split(os.environ.get("OAUTH_PROXY_LDFLAGS", ""))
 
 core = Extension(
     "oauth_proxy._core",
-    sources=sorted(glob.glob("csrc/*.c")),
-    depends=sorted(glob.glob("csrc/*.h")),
-    include_dirs=["csrc"],
+    # csrc/core is pure C (no Python header); csrc/py is the CPython binding over it.
+    sources=sorted(glob.glob("csrc/core/*.c") + glob.glob("csrc/py/*.c")),
+    depends=sorted(glob.glob("csrc/core/*.h") + glob.glob("csrc/py/*.h")),
+    include_dirs=["csrc/core", "csrc/py"],
     define_macros=[("Py_LIMITED_API", LIMITED_API), ("_GNU_SOURCE", None)],
     py_limited_api=True,
     # libcurl is deliberately absent: it is dlopen'ed only when phantom tokens are enabled.

@@ -45,7 +45,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 # Only benchmarks/ is put on the path: oauth_proxy comes from the installed package (`make build`), as in
-# `make test`; the source tree's oauth_proxy/ has no compiled _core. handler.py is not installed with the
+# `make test`; the source tree's src/oauth_proxy/ has no compiled _core. handler.py is not installed with the
 # package: it is imported from a folder holding only a copy of it, as Lambda's /var/task holds the function.
 sys.path.insert(0, HERE)
 FUNCTION_DIR = tempfile.mkdtemp(prefix="oauth-proxy-bench-function-")
@@ -438,7 +438,7 @@ def tree() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "csrc", "oauth_proxy",
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "csrc", "src",
                                 "handler.py", "benchmarks/*.py", "benchmarks/floor.c"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"

@@ -1,4 +1,4 @@
-/* Cookie decryption (csrc/cookie_crypto.c) with a fixed key (key A of the Curity vectors).
+/* Cookie decryption (csrc/core/cookie_crypto.c) with a fixed key (key A of the Curity vectors).
    The first input byte picks the mode:
      even: the rest is a cookie value from the wire. Whatever decrypts must be NUL-terminated UTF-8; after
            each attempt, accepted or not, a known vector must still decrypt (the cipher contexts are

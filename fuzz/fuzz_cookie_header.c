@@ -1,4 +1,4 @@
-/* The Cookie header pair iterator (csrc/cookie_header.c) against a reference written the naive way:
+/* The Cookie header pair iterator (csrc/core/cookie_header.c) against a reference written the naive way:
    split on ';', cut at the first '=', strip blanks, skip pieces without '=' or with an empty name.
    Every span must lie inside the header. */
 #include <stdint.h>

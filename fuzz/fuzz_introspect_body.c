@@ -1,11 +1,11 @@
-/* The introspection response classifier (csrc/introspect.c, included here to reach its static functions):
+/* The introspection response classifier (csrc/core/introspect.c, included here to reach its static functions):
    looks_like_jwt against a reference; and the JSON reading of an answer, which is jwt_claims.c's strict
    reader, reached two ways: as a bare object (json_claims_parse, what introspect.c calls) and as a JWT
    payload (jwt_claims_parse). Both must accept the same texts and read the same claims from them. */
 #include <ctype.h>
 #include <stdint.h>
 
-#include "../csrc/introspect.c"
+#include "../csrc/core/introspect.c"
 
 #include "b64url.h"
 #include "fuzz_common.h"

@@ -1,4 +1,4 @@
-/* The JWT claims scanner (csrc/jwt_claims.c), a strict JSON reader run on every allowed request.
+/* The JWT claims scanner (csrc/core/jwt_claims.c), a strict JSON reader run on every allowed request.
    The first input byte picks the mode:
      even: the rest is a whole token, as it came out of a cookie or an Authorization header.
      odd:  the rest is the payload JSON; it is base64url-encoded between a fixed header and signature, so

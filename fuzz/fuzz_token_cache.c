@@ -1,4 +1,4 @@
-/* The introspection result cache (csrc/token_cache.c: hash buckets plus an LRU list) driven by a sequence
+/* The introspection result cache (csrc/core/token_cache.c: hash buckets plus an LRU list) driven by a sequence
    of operations and compared with a model: an array in most-recently-used order. The first byte picks a
    capacity of 1 to 8, so buckets collide and evictions are frequent. Each further pair of bytes is one
    operation on one of 16 tokens: put (a fresh JWT), get, or put with an `exp` already past (which must

@@ -169,8 +169,8 @@ def test_wheel_installed_with_pip_target(dist, powertools_layer, function_dir, k
 def test_sdist_holds_what_a_build_needs(dist):
     with tarfile.open(dist.sdist(NATIVE_ARCH)) as t:
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
-    sources = {str(p.relative_to(ROOT)) for p in (ROOT / "csrc").glob("*.[ch]")}
-    package = {str(p.relative_to(ROOT)) for p in (ROOT / "oauth_proxy").glob("*.py*")}
+    sources = {str(p.relative_to(ROOT)) for p in (ROOT / "csrc").glob("*/*.[ch]")}
+    package = {str(p.relative_to(ROOT)) for p in (ROOT / "src" / "oauth_proxy").glob("*.py*")}
     for needed in sources | package | {"setup.py", "pyproject.toml", "README.md", "PKG-INFO"}:
         assert needed in names, needed
 

@@ -246,7 +246,7 @@ def test_make_offline_reuses_a_current_artifact_and_rebuilds_a_stale_one(tmp_pat
     root = tmp_path / "clone"
     (root / "scripts").mkdir(parents=True)
     shutil.copy(ROOT / "scripts" / "offline", root / "scripts" / "offline")
-    for folder in ("csrc", "oauth_proxy"):
+    for folder in ("csrc", "src"):
         (root / folder).mkdir()
         (root / folder / "source").write_text("")
     for name in ("handler.py", "setup.py", "pyproject.toml"):
@@ -270,10 +270,10 @@ def test_make_offline_reuses_a_current_artifact_and_rebuilds_a_stale_one(tmp_pat
     assert zip_path.exists() and builds() == 1  # missing: built
     script.current_artifact()
     assert builds() == 1  # current: reused
-    (root / "oauth_proxy" / "__pycache__").mkdir()
-    (root / "oauth_proxy" / "__pycache__" / "source.pyc").write_text("")
+    (root / "src" / "__pycache__").mkdir()
+    (root / "src" / "__pycache__" / "source.pyc").write_text("")
     later = zip_path.stat().st_mtime + 10
-    os.utime(root / "oauth_proxy" / "__pycache__" / "source.pyc", (later, later))
+    os.utime(root / "src" / "__pycache__" / "source.pyc", (later, later))
     script.current_artifact()
     assert builds() == 1  # bytecode is not a source
     os.utime(root / "csrc" / "source", (later, later))
