@@ -149,7 +149,8 @@ def sign(method: str, host: str, path: str, headers: Mapping[str, str], body: by
 
 def _error_code(status: int, header: Optional[str], body: bytes) -> str:
     """The AWS error code of a failed answer: x-amzn-ErrorType, else the body's __type (both may carry a
-    namespace before '#' and a URL after ':'); only a code's own characters are kept."""
+    namespace before '#' and a URL after ':'), else an XML error's <Code>; only a code's own characters are
+    kept, so nothing else of the answer reaches a message or a log."""
     raw = header or ""
     if not raw:
         try:
@@ -159,6 +160,9 @@ def _error_code(status: int, header: Optional[str], body: bytes) -> str:
         if isinstance(document, dict):
             found = document.get("__type") or document.get("code") or document.get("Code")
             raw = found if isinstance(found, str) else ""
+        elif body.startswith(b"<") and b"<Code>" in body:
+            # An XML error document (what some front ends and emulators answer even to JSON requests).
+            raw = body.partition(b"<Code>")[2].partition(b"</Code>")[0].decode("ascii", "replace")
     code = raw.rpartition("#")[2].partition(":")[0].strip()
     if code and len(code) <= 100 and _CODE_CHARS.issuperset(code):
         return code
@@ -278,6 +282,8 @@ class AwsClient:
                 if len(data) > MAX_RESPONSE_BYTES:
                     raise AwsError("ResponseTooLarge", f"the answer for {what} is over {MAX_RESPONSE_BYTES} bytes",
                                    response.status)
+                if timed_out.is_set():
+                    raise socket.timeout()  # cut short by the deadline: what was read is not the answer
                 if length is not None and length.strip().isdigit() and len(data) < int(length):
                     raise http.client.IncompleteRead(data)
                 return response.status, response.getheader("x-amzn-ErrorType"), data
