@@ -12,7 +12,8 @@ import threading
 import pytest
 
 from conftest import KEY, OLD_KEY
-from fault_server import FaultServer, answer, closed_port_url, gigantic, gigantic_chunked, slow_headers, stall, trickle
+from fault_server import (FaultServer, answer, closed_port_url, garbage, garbage_http, gigantic, gigantic_chunked,
+                          reset, slow_headers, stall, trickle)
 from moto_server import AWS_ENV, REGION, MotoServer, moto, moto_env, moto_session  # noqa: F401 - fixtures
 from oauth_proxy import ConfigError
 from oauth_proxy.aws_secrets import (MAX_RESPONSE_BYTES, AwsClient, AwsError, Credentials, arn_region, endpoint_url,
@@ -248,6 +249,37 @@ def test_malformed_answers(faulty, body):
     env, _ = faulty(answer(200, body, "application/x-amz-json-1.1"))
     error = fetch_error(env)
     assert error.code == "MalformedResponse"
+
+
+@pytest.mark.parametrize("behaviour", [garbage, garbage_http, answer(200, b'{"SecretString": "' + KEY.encode())],
+                         ids=["random-bytes", "bad-content-length", "cut-short"])
+def test_answers_that_are_not_http(faulty, behaviour):
+    env, _ = faulty(behaviour)
+    error = fetch_error(env)
+    assert error.code in ("MalformedResponse", "EndpointConnectionError") and KEY not in str(error)
+
+
+def test_a_reset_connection(faulty):
+    env, _ = faulty(reset)
+    assert fetch_error(env).code in ("EndpointConnectionError", "MalformedResponse")
+
+
+def test_a_chunked_answer_is_read(faulty):
+    body = json.dumps({"SecretString": KEY}).encode()
+
+    def act(server, conn):
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:]))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+    env, _ = faulty(act)
+    assert AwsClient(env).get_secret_value("k") == KEY
+
+
+@pytest.mark.parametrize("url", ["ftp://host", "http://", "http://host:99999", "http://user@host", "http://h/?q=1",
+                                 "localhost:4566"])
+def test_a_bad_endpoint_url(url):
+    with pytest.raises(AwsError) as caught:
+        AwsClient({**AWS_ENV, "AWS_ENDPOINT_URL": url}).get_secret_value("k")
+    assert caught.value.code == "BadEndpoint"
 
 
 def test_an_error_code_that_is_not_a_code_becomes_the_status(faulty):

@@ -1,7 +1,9 @@
 """A small client for the two AWS calls that fetch a secret: Secrets Manager's GetSecretValue and Parameter
 Store's GetParameter (SecureString, decrypted). Standard library only: boto3 with botocore costs a cold start
 far more than these two calls need (docs/secrets.md has the measurement), so requests are signed here with
-Signature Version 4 (hashlib/hmac) and sent with http.client, in the JSON 1.1 protocol both services speak.
+Signature Version 4 (hashlib/hmac) and sent in the JSON 1.1 protocol both services speak, as one HTTP/1.1
+exchange on a socket of its own. Not http.client: it loads the email package, about 20 ms of a cold start,
+to parse headers this client reads three of.
 
 Credentials, region and endpoint come from the standard AWS environment, as Lambda sets it and as the SDKs
 read it: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (or AWS_DEFAULT_REGION),
@@ -27,7 +29,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Mapping, Optional, Tuple
+    from typing import Any, Callable, Mapping, Optional, Tuple
 
 # A key is 64 characters and a client secret rarely more than a few hundred; Secrets Manager's own limit
 # for a secret is 64 KiB. Anything past this is not an answer this client asked for.
@@ -233,85 +235,155 @@ class AwsClient:
     def _post(self, scheme: str, host: str, port: int, path: str, headers: dict, body: bytes,
               what: str) -> Tuple[int, Optional[str], bytes]:
         """(status, x-amzn-ErrorType, body) of one POST on a connection of its own, within self.timeout in
-        total: a timer shuts the socket down at the deadline, so an endpoint that trickles bytes cannot
-        hold the call past it (a socket timeout alone bounds each read, not their sum)."""
-        import http.client
+        all: every wait on the socket gets only the time left, so an endpoint that trickles bytes cannot hold
+        the call past the deadline (a plain socket timeout bounds each read, not their sum)."""
         import socket
-        import threading
 
         deadline = time.monotonic() + self.timeout
-        connection: http.client.HTTPConnection
-        if scheme == "https":
-            import ssl
 
-            bundle = (self.env.get("AWS_CA_BUNDLE") or "").strip() or None
-            try:
-                context = ssl.create_default_context(cafile=bundle)
-            except OSError:
-                raise AwsError("BadEndpoint", "AWS_CA_BUNDLE is not a readable PEM file") from None
-            connection = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=context)
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
-        timer: Optional[threading.Timer] = None
-        timed_out = threading.Event()
+        def left() -> float:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout()
+            return remaining
+
+        sock: Optional[socket.socket] = None
         try:
             try:
-                connection.connect()
-                sock = connection.sock
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise socket.timeout()
-
-                def expire() -> None:
-                    timed_out.set()
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-
-                timer = threading.Timer(remaining, expire)
-                timer.daemon = True
-                timer.start()
-                connection.request("POST", path, body, headers)
-                response = connection.getresponse()
-                length = response.getheader("Content-Length")
-                if length is not None and length.strip().isdigit() and int(length) > MAX_RESPONSE_BYTES:
-                    raise AwsError("ResponseTooLarge", f"the answer for {what} is over {MAX_RESPONSE_BYTES} bytes",
-                                   response.status)
-                data = response.read(MAX_RESPONSE_BYTES + 1)
-                if len(data) > MAX_RESPONSE_BYTES:
-                    raise AwsError("ResponseTooLarge", f"the answer for {what} is over {MAX_RESPONSE_BYTES} bytes",
-                                   response.status)
-                if timed_out.is_set():
-                    raise socket.timeout()  # cut short by the deadline: what was read is not the answer
-                if length is not None and length.strip().isdigit() and len(data) < int(length):
-                    raise http.client.IncompleteRead(data)
-                return response.status, response.getheader("x-amzn-ErrorType"), data
-            except AwsError:
-                raise
+                sock = socket.create_connection((host, port), timeout=left())
+                if scheme == "https":
+                    sock = self._tls(sock, host, left())
+                head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+                request = (f"POST {path} HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\nConnection: close\r\n"
+                           f"Accept-Encoding: identity\r\n\r\n").encode("utf-8") + body
+                sock.settimeout(left())
+                sock.sendall(request)
+                return _read_response(sock, left, what)
             except (socket.timeout, TimeoutError):
                 raise AwsError("Timeout", f"no answer for {what} within {self.timeout:g} s") from None
-            except (OSError, http.client.HTTPException, ValueError) as error:
-                if timed_out.is_set():
-                    raise AwsError("Timeout", f"no answer for {what} within {self.timeout:g} s") from None
+            except OSError as error:
                 raise AwsError("EndpointConnectionError",
                                f"could not reach {host}:{port} for {what} ({type(error).__name__})") from None
         finally:
-            if timer is not None:
-                timer.cancel()
-            connection.close()
+            if sock is not None:
+                sock.close()
+
+    def _tls(self, sock: Any, host: str, timeout: float) -> Any:
+        import ssl
+
+        bundle = (self.env.get("AWS_CA_BUNDLE") or "").strip() or None
+        try:
+            context = ssl.create_default_context(cafile=bundle)
+        except OSError:
+            raise AwsError("BadEndpoint", "AWS_CA_BUNDLE is not a readable PEM file") from None
+        sock.settimeout(timeout)
+        return context.wrap_socket(sock, server_hostname=host)
+
+
+_MAX_HEAD = 16 * 1024
+
+
+def _read_response(sock: Any, left: Callable[[], float], what: str) -> Tuple[int, Optional[str], bytes]:
+    """Reads one HTTP/1.1 answer to its end (Content-Length, chunked, or until the server closes), refusing
+    more than MAX_RESPONSE_BYTES of body. The caller closes the socket: nothing after the answer is read."""
+    buffer = bytearray()
+
+    def more() -> bool:
+        sock.settimeout(left())
+        chunk = sock.recv(65536)
+        buffer.extend(chunk)
+        return bool(chunk)
+
+    def malformed(detail: str) -> AwsError:
+        return AwsError("MalformedResponse", f"the answer for {what} is not HTTP ({detail})")
+
+    while b"\r\n\r\n" not in buffer:
+        if len(buffer) > _MAX_HEAD:
+            return _too_large(what)
+        if not more():
+            raise malformed("it ended inside the headers")
+    end = buffer.index(b"\r\n\r\n")
+    lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+    del buffer[:end + 4]
+    status_line = lines[0].split(" ", 2)
+    if len(status_line) < 2 or not status_line[0].startswith("HTTP/1.") or not (
+            len(status_line[1]) == 3 and status_line[1].isdigit()):
+        raise malformed("no status line")
+    status = int(status_line[1])
+    fields = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise malformed("a header line without a colon")
+        fields[name.strip().lower()] = value.strip()
+    if "chunked" in fields.get("transfer-encoding", "").lower():
+        body = _read_chunked(buffer, more, malformed, what)
+    elif "content-length" in fields:
+        text = fields["content-length"]
+        if not (text.isascii() and text.isdigit()):
+            raise malformed("a bad Content-Length")
+        length = int(text)
+        if length > MAX_RESPONSE_BYTES:
+            return _too_large(what, status)
+        while len(buffer) < length:
+            if not more():
+                raise malformed("it ended before its Content-Length")
+        body = bytes(buffer[:length])
+    else:
+        while more():
+            if len(buffer) > MAX_RESPONSE_BYTES:
+                return _too_large(what, status)
+        body = bytes(buffer)
+    if len(body) > MAX_RESPONSE_BYTES:
+        return _too_large(what, status)
+    return status, fields.get("x-amzn-errortype"), body
+
+
+def _read_chunked(buffer: bytearray, more: Callable[[], bool], malformed: Callable[[str], AwsError],
+                  what: str) -> bytes:
+    body = bytearray()
+    while True:
+        while b"\r\n" not in buffer:
+            if len(buffer) > _MAX_HEAD or not more():
+                raise malformed("a bad chunk")
+        end = buffer.index(b"\r\n")
+        size_text = bytes(buffer[:end]).split(b";")[0].strip()
+        del buffer[:end + 2]
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise malformed("a bad chunk size") from None
+        if size < 0 or len(body) + size > MAX_RESPONSE_BYTES:
+            _too_large(what)
+        while len(buffer) < size + 2:
+            if not more():
+                raise malformed("it ended inside a chunk")
+        if size == 0:
+            return bytes(body)  # trailers, if any, are left unread: the connection is closed next
+        body.extend(buffer[:size])
+        del buffer[:size + 2]
+
+
+def _too_large(what: str, status: Optional[int] = None) -> Any:
+    raise AwsError("ResponseTooLarge", f"the answer for {what} is over {MAX_RESPONSE_BYTES} bytes", status)
 
 
 def _split_url(url: str) -> Tuple[str, str, int, str]:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise AwsError("BadEndpoint", "the endpoint URL is not a URL") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+    """(scheme, host, port, path) of an endpoint URL: http(s)://host[:port][/path], host a name, an IPv4
+    address or a bracketed IPv6 address."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    authority, slash, path = rest.partition("/")
+    host, port_text = authority, ""
+    if authority.startswith("["):
+        host, _, after = authority[1:].partition("]")
+        port_text = after[1:] if after.startswith(":") else after
+    elif ":" in authority:
+        host, _, port_text = authority.partition(":")
+    ok = (sep and scheme in ("http", "https") and host and "?" not in rest and "#" not in rest and "@" not in authority
+          and (not port_text or (port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536))
+          and all(c.isascii() and (c.isalnum() or c in ".-:_") for c in host))
+    if not ok:
         raise AwsError("BadEndpoint", f"the endpoint URL must be http(s)://host[:port][/path], not {url[:100]!r}")
-    path = parts.path or "/"
-    return scheme, parts.hostname, port or (443 if scheme == "https" else 80), path
+    port = int(port_text) if port_text else (443 if scheme == "https" else 80)
+    return scheme, host, port, "/" + path

@@ -77,7 +77,7 @@ class Resolver:
 
     def __init__(self, env: Mapping[str, str], client: Optional[AwsClient] = None) -> None:
         self.client = client if client is not None else AwsClient(env)
-        self._fetched: Dict[Tuple[str, Optional[str]], Optional[str]] = {}
+        self._fetched: Dict[Tuple[str, Optional[str]], object] = {}
 
     def resolve(self, encryption_key: str, previous_keys: Sequence[str],
                 client_secret: Optional[str]) -> Tuple[str, Tuple[str, ...], Optional[str]]:
@@ -85,6 +85,15 @@ class Resolver:
         Secrets Manager ENCRYPTION_KEY adds its AWSPREVIOUS version, when there is one, first among the
         previous keys. Raises SecretFetchError at the first reference that cannot be had."""
         self._fetched = {}
+        jobs: List[Tuple[str, Optional[str]]] = []
+        if is_reference(encryption_key):
+            jobs.append((encryption_key, None))
+            if encryption_key.startswith("secretsmanager:"):
+                jobs.append((encryption_key, "AWSPREVIOUS"))
+        jobs.extend((item, None) for item in previous_keys if is_reference(item))
+        if is_reference(client_secret):
+            jobs.append((client_secret, None))  # type: ignore[arg-type]  # is_reference: a str
+        self._prefetch(jobs)
         previous: List[str] = []
         current = encryption_key
         if is_reference(encryption_key):
@@ -131,22 +140,53 @@ class Resolver:
     def _fetch(self, setting: str, reference: str, stage: Optional[str] = None) -> Optional[str]:
         """The value at `reference` (None only for a missing AWSPREVIOUS: a secret never rotated has none)."""
         memo = (reference, stage)
-        if memo in self._fetched:
-            return self._fetched[memo]
+        if memo not in self._fetched:
+            self._fetched[memo] = self._get(reference, stage)
+        outcome = self._fetched[memo]
+        if isinstance(outcome, AwsError):
+            if stage == "AWSPREVIOUS" and outcome.code == "ResourceNotFoundException":
+                return None
+            raise SecretFetchError(setting, reference, outcome.code, f"{setting}: could not fetch {reference}: {outcome}")
+        return outcome
+
+    def _get(self, reference: str, stage: Optional[str]) -> object:
+        """The value, or the AwsError that stood in its way."""
         kind, _, identifier = reference.partition(":")
         try:
             if kind == "secretsmanager":
-                value: Optional[str] = self.client.get_secret_value(identifier, stage)
-            else:
-                value = self.client.get_parameter(identifier)
+                return self.client.get_secret_value(identifier, stage)
+            return self.client.get_parameter(identifier)
         except AwsError as error:
-            if stage == "AWSPREVIOUS" and error.code == "ResourceNotFoundException":
-                value = None
-            else:
-                raise SecretFetchError(setting, reference, error.code,
-                                       f"{setting}: could not fetch {reference}: {error}") from None
-        self._fetched[memo] = value
-        return value
+            return error
+
+    def _prefetch(self, jobs: List[Tuple[str, Optional[str]]]) -> None:
+        """Makes every (reference, stage) fetch at once, one thread each, so a cold start waits about one
+        round trip, not one per fetch (a Secrets Manager key alone takes two: AWSCURRENT and AWSPREVIOUS).
+        _thread rather than threading: it is built in, nothing to import. A fetch that did not finish here
+        is made again, in order, by _fetch."""
+        jobs = list(dict.fromkeys(jobs))
+        if len(jobs) < 2:
+            return
+        import _thread
+
+        waits = []
+        for job in jobs[1:]:
+            lock = _thread.allocate_lock()
+            lock.acquire()
+
+            def run(job: Tuple[str, Optional[str]] = job, lock: Any = lock) -> None:
+                try:
+                    self._fetched[job] = self._get(*job)
+                finally:
+                    lock.release()
+            try:
+                _thread.start_new_thread(run, ())
+            except RuntimeError:  # no thread to be had: _fetch makes this one in turn
+                continue
+            waits.append(lock)
+        self._fetched[jobs[0]] = self._get(*jobs[0])
+        for lock in waits:
+            lock.acquire(timeout=self.client.timeout + 5)  # every fetch ends by its own deadline before this
 
 
 def _key(setting: str, reference: str, text: str) -> str:
