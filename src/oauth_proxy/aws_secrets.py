@@ -18,13 +18,13 @@ of this module's: EndpointConnectionError, Timeout, ResponseTooLarge, MalformedR
 NoRegion, BadEndpoint. Messages say what failed and name the secret or parameter; never a value, and never
 text of an answer beyond its error code.
 
+Every import beyond time is made where it is needed: Config imports this module (through secret_refs) in
+every cold start, and only a configuration with references fetches.
+
 Each fetch opens its own connection and closes it: fetches are minutes apart, so a kept-alive connection
 would only be a stale one, and a connection never outlives an answer it did not read to the end."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import time
 
 TYPE_CHECKING = False
@@ -112,10 +112,15 @@ def endpoint_url(service: str, region: str, env: Mapping[str, str]) -> str:
 
 
 def _sha256_hex(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
 def _hmac(key: bytes, text: str) -> bytes:
+    import hashlib
+    import hmac
+
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
 
 
@@ -139,7 +144,7 @@ def sign(method: str, host: str, path: str, headers: Mapping[str, str], body: by
     key = _hmac(("AWS4" + credentials.secret_key).encode("utf-8"), stamp[:8])
     for part in (region, service, "aws4_request"):
         key = _hmac(key, part)
-    signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    signature = _hmac(key, to_sign).hex()
     out = dict(headers)
     out["X-Amz-Date"] = stamp
     if credentials.token:
@@ -155,6 +160,8 @@ def _error_code(status: int, header: Optional[str], body: bytes) -> str:
     kept, so nothing else of the answer reaches a message or a log."""
     raw = header or ""
     if not raw:
+        import json
+
         try:
             document = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
@@ -205,6 +212,8 @@ class AwsClient:
         return value
 
     def _call(self, service: str, operation: str, request: dict, identifier: str, what: str) -> dict:
+        import json
+
         signing_name, target_prefix, _ = _SERVICES[service]
         region = arn_region(identifier) or region_from_env(self.env)
         credentials = credentials_from_env(self.env)

@@ -93,6 +93,40 @@ def _authorize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_config() -> int:
+    """Says whether the configuration in the environment is usable and, per reference to a secret in AWS,
+    whether it resolved (what it found, never the value). 0: usable; 1: not."""
+    from .proxy import OAuthProxy
+    from .secret_refs import Resolver, SecretFetchError, config_references
+
+    try:
+        config = Config.from_env(os.environ)
+    except ConfigError as error:
+        print(f"configuration: refused: {error}")
+        return 1
+    references = config_references(config)
+    if not references:
+        print("references: none (every value is in the environment)")
+    resolver = Resolver(os.environ)
+    failed = False
+    for setting, reference in references:
+        try:
+            print(f"{setting}: {reference}: resolved: {resolver.describe(setting, reference)}")
+        except SecretFetchError as error:
+            failed = True
+            print(f"{setting}: {reference}: not resolved: {error.code}: {error}")
+    if failed:
+        print("configuration: not usable")
+        return 1
+    try:
+        OAuthProxy(config)
+    except ConfigError as error:
+        print(f"configuration: refused: {error}")
+        return 1
+    print("configuration: usable")
+    return 0
+
+
 _PARTS = ("origin", "csrf-header", "at-cookie", "csrf-cookie")
 
 
@@ -152,6 +186,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_argument("--spoil", action="append", default=[], choices=_PARTS, help="send this part, but wrong")
     sub.add_argument("--key-env", default="ENCRYPTION_KEY", help="environment variable holding the key")
     commands.add_parser("demo", help="a local authorization demo with a throwaway key")
+    commands.add_parser("check-config", help="check the configuration in the environment, fetching the secrets "
+                                             "it names by reference (secretsmanager:, ssm:); prints no value")
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -178,6 +214,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _authorize(args)
     if args.command == "event":
         return _event(args)
+    if args.command == "check-config":
+        return _check_config()
     from .demo import run_demo
 
     return run_demo()

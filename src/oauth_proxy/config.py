@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 from .errors import ConfigError
+from .secret_refs import check_reference, is_reference
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ _FIELDS = ("trusted_web_origins", "cookie_name_prefix", "encryption_key", "previ
            "use_phantom_token", "introspection_url", "client_id", "client_secret", "introspection_timeout_ms",
            "introspection_ca_file", "introspection_cache_ttl", "introspection_cache_size", "required_scopes",
            "http_api_response_format", "log_level", "introspection_pool_size", "metrics", "metrics_namespace",
-           "context_claims", "route_scopes", "require_origin")
+           "context_claims", "route_scopes", "require_origin", "secrets_refresh_seconds")
 
 
 class Config:
@@ -46,7 +47,8 @@ class Config:
                  required_scopes: Union[Sequence[str], str] = (), http_api_response_format: str = "simple",
                  log_level: str = "WARNING", introspection_pool_size: int = 4, metrics: bool = False,
                  metrics_namespace: str = "OAuthProxy", context_claims: Union[Sequence[str], str] = (),
-                 route_scopes: Union[Sequence[str], str] = (), require_origin: str = "always") -> None:
+                 route_scopes: Union[Sequence[str], str] = (), require_origin: str = "always",
+                 secrets_refresh_seconds: int = 300) -> None:
         given = locals()
         put = object.__setattr__
         for name in _FIELDS:
@@ -78,7 +80,7 @@ class Config:
         put = object.__setattr__
         put(self, "trusted_web_origins", _origins(self.trusted_web_origins))
         put(self, "cookie_name_prefix", _cookie_prefix(self.cookie_name_prefix))
-        put(self, "encryption_key", _key("ENCRYPTION_KEY", self.encryption_key))
+        put(self, "encryption_key", _key_or_reference("ENCRYPTION_KEY", self.encryption_key))
         put(self, "previous_encryption_keys", _previous_keys(self.previous_encryption_keys))
         put(self, "allow_token", _flag("ALLOW_TOKEN", self.allow_token))
         put(self, "use_phantom_token", _flag("USE_PHANTOM_TOKEN", self.use_phantom_token))
@@ -86,6 +88,7 @@ class Config:
         put(self, "introspection_cache_ttl", _number("INTROSPECTION_CACHE_TTL", self.introspection_cache_ttl, 0, 86_400))
         put(self, "introspection_cache_size", _number("INTROSPECTION_CACHE_SIZE", self.introspection_cache_size, 0, 10_000_000))
         put(self, "introspection_pool_size", _number("INTROSPECTION_POOL_SIZE", self.introspection_pool_size, 1, 64))
+        put(self, "secrets_refresh_seconds", _number("SECRETS_REFRESH_SECONDS", self.secrets_refresh_seconds, 0, 86_400))
         put(self, "metrics", _flag("METRICS", self.metrics))
         put(self, "metrics_namespace", _namespace(self.metrics_namespace))
         put(self, "required_scopes", _scopes(self.required_scopes))
@@ -96,6 +99,8 @@ class Config:
         put(self, "require_origin", _choice("REQUIRE_ORIGIN", self.require_origin, _ORIGIN_REQUIREMENTS).lower())
         for name in ("introspection_url", "client_id", "client_secret", "introspection_ca_file"):
             put(self, name, _optional_text(name.upper(), getattr(self, name)))
+        if is_reference(self.client_secret):
+            check_reference("CLIENT_SECRET", self.client_secret)  # type: ignore[arg-type]
         if self.introspection_url is not None:
             _url("INTROSPECTION_URL", self.introspection_url)
         if self.introspection_ca_file is not None and not os.path.isfile(self.introspection_ca_file):
@@ -149,7 +154,8 @@ def _from_text(name: str, text: str) -> object:
             raise ConfigError(f"{name.upper()} must be true or false, not {text!r}")
         return lowered == "true"
     if name.startswith("introspection_") and name[len("introspection_"):] in ("timeout_ms", "cache_ttl", "cache_size",
-                                                                                   "pool_size"):
+                                                                                   "pool_size") \
+            or name == "secrets_refresh_seconds":
         if not (text.isascii() and text.isdigit()):
             raise ConfigError(f"{name.upper()} must be a whole number, not {text!r}")
         return int(text)
@@ -199,11 +205,18 @@ def _key(setting: str, value: object) -> str:
     return value
 
 
+def _key_or_reference(setting: str, value: object) -> str:
+    """A key, or a reference to one in AWS (secret_refs): only its syntax here, the key when it is fetched."""
+    if is_reference(value):
+        return check_reference(setting, value)  # type: ignore[arg-type]
+    return _key(setting, value)
+
+
 def _previous_keys(value: object) -> tuple:
     keys = [item.strip() for item in _text_list("PREVIOUS_ENCRYPTION_KEYS", value)]
     keys = [item for item in keys if item]
     for position, item in enumerate(keys, 1):
-        _key(f"PREVIOUS_ENCRYPTION_KEYS (item {position})", item)
+        _key_or_reference(f"PREVIOUS_ENCRYPTION_KEYS (item {position})", item)
     return tuple(keys)
 
 

@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+    from .config import Config
+
     Handler = Callable[[Any, Any], Any]
 
 PREFIXES = ("secretsmanager:", "ssm:")
@@ -71,6 +73,22 @@ def references(encryption_key: str, previous_keys: Sequence[str], client_secret:
     return found
 
 
+def config_references(config: Config) -> List[Tuple[str, str]]:
+    """(variable, reference) for every reference of a configuration."""
+    return references(config.encryption_key, config.previous_encryption_keys, config.client_secret)
+
+
+def resolve_config(config: Config, env: Mapping[str, str], client: Optional[AwsClient] = None) -> Config:
+    """The configuration with every reference replaced by the value fetched for it (checked as a value
+    given in the environment would be). Raises SecretFetchError."""
+    key, previous, secret = Resolver(env, client).resolve(config.encryption_key, config.previous_encryption_keys,
+                                                          config.client_secret)
+    cls = type(config)
+    values = {name: getattr(config, name) for name in cls.__slots__}
+    values.update(encryption_key=key, previous_encryption_keys=previous, client_secret=secret)
+    return cls(**values)
+
+
 class Resolver:
     """Fetches the values behind references with one AwsClient. Each resolve() fetches afresh; within one,
     a reference named twice is fetched once."""
@@ -112,6 +130,24 @@ class Resolver:
             if key.lower() != current.lower() and key.lower() not in [k.lower() for k in unique]:
                 unique.append(key)
         return current, tuple(unique), secret
+
+    def describe(self, setting: str, reference: str) -> str:
+        """Fetches and checks the value behind one reference, as resolve() would, and says what was found
+        without saying what it is (for `oauth-proxy check-config`). Raises SecretFetchError."""
+        if setting == "ENCRYPTION_KEY":
+            self.key(setting, reference)
+            if not reference.startswith("secretsmanager:"):
+                return "a key"
+            staged = self._fetch(setting, reference, "AWSPREVIOUS")
+            if staged is None:
+                return "a key (AWSCURRENT; no AWSPREVIOUS version yet)"
+            _key(setting, reference, staged)
+            return "a key (AWSCURRENT), and the previous one (AWSPREVIOUS)"
+        if setting == "PREVIOUS_ENCRYPTION_KEYS":
+            count = len(self.keys(setting, reference))
+            return "1 key" if count == 1 else f"{count} keys"
+        self.text(setting, reference)
+        return "a value"
 
     def key(self, setting: str, reference: str) -> str:
         """The one key behind a reference (its AWSCURRENT version for Secrets Manager)."""
