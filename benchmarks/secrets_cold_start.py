@@ -2,8 +2,8 @@
 
 1. boto3: `python -X importtime -c "import boto3"` (its cumulative import time, as the interpreter reports
    it), and wall time of `import boto3` plus creating a Secrets Manager client, in new processes; beside
-   them the modules oauth_proxy's own client loads (oauth_proxy.aws_secrets and the standard-library
-   modules it imports when it fetches: http.client, ssl, threading, urllib.parse).
+   them the modules oauth_proxy's own client loads when it fetches (oauth_proxy.aws_secrets and
+   secret_refs, and from the standard library socket, json, hashlib and hmac; ssl too for https).
 2. Cold start of handler.handler, import + configuration + first call, in new processes: with a literal
    ENCRYPTION_KEY (today's figure), and with ENCRYPTION_KEY=secretsmanager:<name> fetched from moto's server
    on 127.0.0.1; beside them one loopback round trip to moto (GetSecretValue from a warm process).
@@ -61,6 +61,7 @@ def wall_ms(command: list, env: dict) -> float:
 
 CHILD = r"""
 import sys, time
+{prelude}
 sys.path.insert(0, {folder!r})
 t0 = time.perf_counter()
 import handler
@@ -82,23 +83,24 @@ def main() -> int:
 
     # 1. boto3 against our client.
     boto_import = [importtime_us("import boto3", "boto3") / 1e3 for _ in range(args.runs)]
-    ours_import = [importtime_us("import oauth_proxy.aws_secrets, http.client, ssl, threading, urllib.parse",
-                                 "oauth_proxy.aws_secrets") / 1e3 for _ in range(args.runs)]
-    stdlib = "import http.client, ssl, threading, urllib.parse"
+    stdlib = "import socket, json, hashlib, hmac, ssl"
+    ours_import = [sum(importtime_us(f"import oauth_proxy; import oauth_proxy.secret_refs; {stdlib}", module)
+                       for module in ("oauth_proxy.secret_refs", "socket", "json", "hashlib", "hmac", "ssl")) / 1e3
+                   for _ in range(args.runs)]
     boto_client = "import boto3; boto3.client('secretsmanager', region_name='eu-west-1')"
     bare, boto_wall, ours_wall = [], [], []
     env = clean_env({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"})
     for _ in range(args.runs):
         bare.append(wall_ms([sys.executable, "-c", "pass"], env))
         boto_wall.append(wall_ms([sys.executable, "-c", boto_client], env))
-        ours_wall.append(wall_ms([sys.executable, "-c", f"import oauth_proxy.aws_secrets; {stdlib}"], env))
+        ours_wall.append(wall_ms([sys.executable, "-c", f"import oauth_proxy.secret_refs; {stdlib}"], env))
     print(f"## boto3 against oauth_proxy.aws_secrets (median of {args.runs} new processes, Python "
           f"{sys.version.split()[0]})\n")
     print("| what | -X importtime, cumulative (ms) | wall, bare start subtracted (ms) |")
     print("|---|---:|---:|")
     print(f"| `import boto3` (+ a secretsmanager client, wall) | {med(boto_import):.1f} | {med(boto_wall) - med(bare):.1f} |")
-    print(f"| `import oauth_proxy.aws_secrets` (+ {stdlib[7:]}, wall) | {med(ours_import):.1f} | "
-          f"{med(ours_wall) - med(bare):.1f} |")
+    print(f"| `import oauth_proxy.secret_refs, {stdlib[7:]}` (wall: with `import oauth_proxy`) | "
+          f"{med(ours_import):.1f} | {med(ours_wall) - med(bare):.1f} |")
 
     # 2. cold starts through handler.handler.
     folder = tempfile.mkdtemp(prefix="oauth-proxy-bench-")
@@ -111,24 +113,32 @@ def main() -> int:
     event = {"type": "REQUEST", "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/orders",
              "httpMethod": "GET", "path": "/orders", "headers": {"Origin": ORIGIN, "Cookie": cookie},
              "multiValueHeaders": None, "requestContext": {"requestId": "bench"}}
-    command = [sys.executable, "-c", CHILD.format(folder=folder, event=event)]
+    # "runtime-warm": what the Lambda Python runtime has imported before it imports the handler (as in
+    # benchmarks/run.py), so the handler's own imports of these cost nothing there.
+    commands = {warm: [sys.executable, "-c", CHILD.format(folder=folder, event=event,
+                                                          prelude="import json, logging" if warm else "")]
+                for warm in (False, True)}
     server = MotoServer()
     try:
         server.boto3("secretsmanager").create_secret(Name="oauth-proxy/cookie-key", SecretString=KEY)
         literal = clean_env({**BASE_ENV, "ENCRYPTION_KEY": KEY})
         referenced = clean_env({**BASE_ENV, **AWS_ENV, "AWS_ENDPOINT_URL": server.url,
                                 "ENCRYPTION_KEY": "secretsmanager:oauth-proxy/cookie-key"})
-        for env in (literal, referenced):  # compile the .pyc files, page in the libraries
+        cases = {(name, warm): (env, commands[warm]) for name, env in (("literal", literal), ("referenced", referenced))
+                 for warm in (False, True)}
+        for env, command in cases.values():  # compile the .pyc files, page in the libraries
             subprocess.run(command, env=env, check=True, capture_output=True)
-        walls = {"bare": [], "literal": [], "referenced": []}
-        inner = {"literal": [], "referenced": []}
+        walls = {case: [] for case in cases}
+        inner = {case: [] for case in cases}
+        bare = {False: [], True: []}
         for _ in range(args.runs):
-            walls["bare"].append(wall_ms([sys.executable, "-c", "pass"], literal))
-            for name, env in (("literal", literal), ("referenced", referenced)):
+            for warm in (False, True):
+                bare[warm].append(wall_ms([sys.executable, "-c", "import json, logging" if warm else "pass"], literal))
+            for case, (env, command) in cases.items():
                 start = time.perf_counter()
                 out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-                walls[name].append((time.perf_counter() - start) * 1e3)
-                inner[name].append(float(out.stdout.split()[-1]) * 1e3)
+                walls[case].append((time.perf_counter() - start) * 1e3)
+                inner[case].append(float(out.stdout.split()[-1]) * 1e3)
         from oauth_proxy.aws_secrets import AwsClient
 
         client = AwsClient({**AWS_ENV, "AWS_ENDPOINT_URL": server.url})
@@ -141,17 +151,25 @@ def main() -> int:
     finally:
         server.close()
         shutil.rmtree(folder, True)
-    base = med(walls["bare"])
-    lit, ref, trip = med(walls["literal"]) - base, med(walls["referenced"]) - base, med(trips)
     print(f"\n## Cold start of handler.handler: import, configuration and first call (median of {args.runs} "
-          f"new processes; bare interpreter start {base:.1f} ms subtracted)\n")
+          f"new processes, the bare interpreter's start subtracted)\n")
     print("| ENCRYPTION_KEY | wall (ms) | timed inside the process (ms) |")
     print("|---|---:|---:|")
-    print(f"| literal key | {lit:.1f} | {med(inner['literal']):.1f} |")
-    print(f"| secretsmanager: reference, moto on 127.0.0.1 | {ref:.1f} | {med(inner['referenced']):.1f} |")
+    figures = {}
+    for (name, warm) in walls:
+        figures[name, warm] = med(walls[name, warm]) - med(bare[warm])
+        label = {"literal": "literal key", "referenced": "secretsmanager: reference, moto on 127.0.0.1"}[name]
+        print(f"| {label}{', runtime-warm' if warm else ''} | {figures[name, warm]:.1f} | "
+              f"{med(inner[name, warm]):.1f} |")
+    trip = med(trips)
     print(f"| one GetSecretValue round trip to moto, warm process | | {trip:.1f} |")
-    print(f"\nTarget: at most 1.5 x {lit:.1f} + 2 round trips ({trip:.1f} ms each: AWSCURRENT and AWSPREVIOUS) = "
-          f"{1.5 * lit + 2 * trip:.1f} ms; measured {ref:.1f} ms: {'met' if ref <= 1.5 * lit + 2 * trip else 'missed'}.")
+    print('\n"runtime-warm": `import json, logging` run first (bare included), as the Lambda Python runtime has '
+          "done before it imports a handler.")
+    for warm in (False, True):
+        lit, ref = figures["literal", warm], figures["referenced", warm]
+        bound = 1.5 * lit + trip
+        print(f"\nTarget{' (runtime-warm)' if warm else ''}: at most 1.5 x {lit:.1f} + one round trip "
+              f"{trip:.1f} = {bound:.1f} ms; measured {ref:.1f} ms: {'met' if ref <= bound else 'missed'}.")
     return 0
 
 

@@ -186,6 +186,14 @@ class AwsClient:
         self.env = env
         self.timeout = timeout
 
+    def prepare(self) -> None:
+        """Imports now what a fetch needs, so fetches started together on several threads do not wait for
+        each other's imports."""
+        import hashlib  # noqa: F401
+        import hmac  # noqa: F401
+        import json  # noqa: F401
+        import socket  # noqa: F401
+
     def get_secret_value(self, secret_id: str, version_stage: Optional[str] = None) -> str:
         """The SecretString of `secret_id` (a name or ARN) at `version_stage` (AWSCURRENT when None)."""
         request: dict = {"SecretId": secret_id}
