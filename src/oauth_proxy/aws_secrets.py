@@ -29,7 +29,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Mapping, Optional, Tuple
+    from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 # A key is 64 characters and a client secret rarely more than a few hundred; Secrets Manager's own limit
 # for a secret is 64 KiB. Anything past this is not an answer this client asked for.
@@ -125,7 +125,7 @@ def _hmac(key: bytes, text: str) -> bytes:
 
 
 def sign(method: str, host: str, path: str, headers: Mapping[str, str], body: bytes, service: str, region: str,
-         credentials: Credentials, now: Optional[float] = None) -> dict:
+         credentials: Credentials, now: Optional[float] = None) -> Dict[str, str]:
     """The request's headers with Signature Version 4 added (X-Amz-Date, X-Amz-Security-Token when there is a
     session token, Authorization). Every header given is signed, plus Host; `path` is already URI-encoded and
     the request has no query string (these two calls never have one)."""
@@ -196,7 +196,7 @@ class AwsClient:
 
     def get_secret_value(self, secret_id: str, version_stage: Optional[str] = None) -> str:
         """The SecretString of `secret_id` (a name or ARN) at `version_stage` (AWSCURRENT when None)."""
-        request: dict = {"SecretId": secret_id}
+        request: Dict[str, object] = {"SecretId": secret_id}
         if version_stage is not None:
             request["VersionStage"] = version_stage
         what = f"secret {secret_id!r}" + (f" ({version_stage})" if version_stage else "")
@@ -219,7 +219,8 @@ class AwsClient:
             raise AwsError("MalformedResponse", f"the answer for {what} has no Parameter.Value")
         return value
 
-    def _call(self, service: str, operation: str, request: dict, identifier: str, what: str) -> dict:
+    def _call(self, service: str, operation: str, request: Dict[str, object], identifier: str,
+              what: str) -> Dict[str, Any]:
         import json
 
         signing_name, target_prefix, _ = _SERVICES[service]
@@ -249,7 +250,7 @@ class AwsClient:
             raise AwsError("MalformedResponse", f"the answer for {what} is not a JSON object", status)
         return document
 
-    def _post(self, scheme: str, host: str, port: int, path: str, headers: dict, body: bytes,
+    def _post(self, scheme: str, host: str, port: int, path: str, headers: Dict[str, str], body: bytes,
               what: str) -> Tuple[int, Optional[str], bytes]:
         """(status, x-amzn-ErrorType, body) of one POST on a connection of its own, within self.timeout in
         all: every wait on the socket gets only the time left, so an endpoint that trickles bytes cannot hold
@@ -316,7 +317,7 @@ def _read_response(sock: Any, left: Callable[[], float], what: str) -> Tuple[int
 
     while b"\r\n\r\n" not in buffer:
         if len(buffer) > _MAX_HEAD:
-            return _too_large(what)
+            raise _too_large(what)
         if not more():
             raise malformed("it ended inside the headers")
     end = buffer.index(b"\r\n\r\n")
@@ -341,7 +342,7 @@ def _read_response(sock: Any, left: Callable[[], float], what: str) -> Tuple[int
             raise malformed("a bad Content-Length")
         length = int(text)
         if length > MAX_RESPONSE_BYTES:
-            return _too_large(what, status)
+            raise _too_large(what, status)
         while len(buffer) < length:
             if not more():
                 raise malformed("it ended before its Content-Length")
@@ -349,10 +350,10 @@ def _read_response(sock: Any, left: Callable[[], float], what: str) -> Tuple[int
     else:
         while more():
             if len(buffer) > MAX_RESPONSE_BYTES:
-                return _too_large(what, status)
+                raise _too_large(what, status)
         body = bytes(buffer)
     if len(body) > MAX_RESPONSE_BYTES:
-        return _too_large(what, status)
+        raise _too_large(what, status)
     return status, fields.get("x-amzn-errortype"), body
 
 
@@ -371,7 +372,7 @@ def _read_chunked(buffer: bytearray, more: Callable[[], bool], malformed: Callab
         except ValueError:
             raise malformed("a bad chunk size") from None
         if size < 0 or len(body) + size > MAX_RESPONSE_BYTES:
-            _too_large(what)
+            raise _too_large(what)
         while len(buffer) < size + 2:
             if not more():
                 raise malformed("it ended inside a chunk")
@@ -381,8 +382,8 @@ def _read_chunked(buffer: bytearray, more: Callable[[], bool], malformed: Callab
         del buffer[:size + 2]
 
 
-def _too_large(what: str, status: Optional[int] = None) -> Any:
-    raise AwsError("ResponseTooLarge", f"the answer for {what} is over {MAX_RESPONSE_BYTES} bytes", status)
+def _too_large(what: str, status: Optional[int] = None) -> AwsError:
+    return AwsError("ResponseTooLarge", f"the answer for {what} is over {MAX_RESPONSE_BYTES} bytes", status)
 
 
 def _split_url(url: str) -> Tuple[str, str, int, str]:

@@ -183,6 +183,7 @@ class Resolver:
             if stage == "AWSPREVIOUS" and outcome.code == "ResourceNotFoundException":
                 return None
             raise SecretFetchError(setting, reference, outcome.code, f"{setting}: could not fetch {reference}: {outcome}")
+        assert outcome is None or isinstance(outcome, str)
         return outcome
 
     def _get(self, reference: str, stage: Optional[str]) -> object:
