@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "module_state.h"
 #include "phantom.h"
+#include "phantom_glue.h"
 #include "request_checks.h"
 #include "response.h"
 #include "route_scopes.h"
@@ -786,7 +787,7 @@ static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyO
     phantom_config cfg = {url, client_id, client_secret, timeout_ms, ca_file, cache_ttl, (size_t)cache_size,
                           (size_t)pool_size};
     char *error = NULL;
-    phantom *p = phantom_new(&cfg, &error);
+    phantom *p = phantom_new(&cfg, &phantom_gil, &error);
     if (p == NULL) {
         /* phantom_new's messages name the setting and never quote a credential. */
         PyErr_SetString(PyExc_ValueError, error != NULL ? error : "phantom tokens could not be set up");
