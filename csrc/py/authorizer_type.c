@@ -39,26 +39,18 @@ static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyO
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sssl|zlnn:_enable_phantom", keywords, &url, &client_id,
                                      &client_secret, &timeout_ms, &ca_file, &cache_ttl, &cache_size, &pool_size))
         return NULL;
-    if (!self->ready) {
-        PyErr_SetString(PyExc_RuntimeError, "the Authorizer was not configured (its __init__ did not run)");
-        return NULL;
-    }
+    if (!authorizer_configured(self)) return NULL;
     if (self->phantom != NULL) {
         PyErr_SetString(PyExc_TypeError, "phantom tokens are enabled once; make a new Authorizer instead");
         return NULL;
     }
-    if (cache_size < 0) {
-        PyErr_SetString(PyExc_ValueError, "INTROSPECTION_CACHE_SIZE must not be negative");
-        return NULL;
-    }
-    if (pool_size < 1) {
-        PyErr_SetString(PyExc_ValueError, "INTROSPECTION_POOL_SIZE must be at least 1");
-        return NULL;
-    }
-    /* The same bounds as Config; they also keep the deadline arithmetic in introspect.c far from overflow. */
-    if (timeout_ms < 1 || timeout_ms > 600000 || cache_ttl < 0 || cache_ttl > 86400) {
-        PyErr_SetString(PyExc_ValueError,
-                        "INTROSPECTION_TIMEOUT_MS must be 1 to 600000 and INTROSPECTION_CACHE_TTL 0 to 86400");
+    /* oauth_proxy.Config validates these settings, with messages that name them. This guard only keeps the C
+       side sound when _enable_phantom is called some other way: the sizes become size_t, and the deadline
+       arithmetic of the introspection call must stay far from overflow. */
+    if (cache_size < 0 || pool_size < 1 || timeout_ms < 1 || timeout_ms > 600000 || cache_ttl < 0 ||
+        cache_ttl > 86400) {
+        PyErr_SetString(PyExc_ValueError, "_enable_phantom: timeout_ms, cache_ttl, cache_size or pool_size is "
+                                          "outside the range oauth_proxy.Config accepts");
         return NULL;
     }
     phantom_config cfg = {url, client_id, client_secret, timeout_ms, ca_file, cache_ttl, (size_t)cache_size,
@@ -79,10 +71,7 @@ static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyO
 /* Called by OAuthProxy.__init__ when METRICS is true, before any request. */
 static PyObject *Authorizer_enable_metrics(Authorizer *self, PyObject *unused) {
     (void)unused;
-    if (!self->ready) {
-        PyErr_SetString(PyExc_RuntimeError, "the Authorizer was not configured (its __init__ did not run)");
-        return NULL;
-    }
+    if (!authorizer_configured(self)) return NULL;
     if (self->metrics == NULL && (self->metrics = calloc(1, sizeof *self->metrics)) == NULL) return PyErr_NoMemory();
     if (self->phantom != NULL) phantom_set_metrics(self->phantom, self->metrics);
     Py_RETURN_NONE;
