@@ -93,7 +93,9 @@ static PyMethodDef Authorizer_methods[] = {
      "logged as by authorize."},
     {"allow", (PyCFunction)(void (*)(void))answer_allow, METH_FASTCALL | METH_KEYWORDS,
      "allow(event, identity, context=None) -> dict\n\nThe allow response for an Identity, in the event's "
-     "format; `context` adds str, int, float or bool entries (TypeError otherwise; ValueError for \"token\")."},
+     "format. ValueError for an Identity that another proxy made, or made for another request (another method "
+     "or route ARN). `context` adds entries with str keys (not a subclass) and str, int, float or bool values "
+     "(TypeError otherwise; ValueError for \"token\")."},
     {"deny", (PyCFunction)(void (*)(void))answer_deny, METH_FASTCALL | METH_KEYWORDS,
      "deny(event, reason=None) -> dict\n\nThe 403 response in the event's format. With a reason code, logs a "
      "denial line as authorize does; without one, logs nothing (for a Forbidden authenticate has logged)."},
