@@ -11,6 +11,7 @@ demo: build
 test: build node_modules/.package-lock.json
 	scripts/apt-install chromium  # the browser test (tests/deploy/test_browser.py)
 	.venv/bin/pytest -q
+	MYPYPATH=src .venv/bin/mypy --strict -p oauth_proxy
 	scripts/sanitize
 	scripts/valgrind
 	scripts/fuzz --ci

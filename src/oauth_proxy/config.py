@@ -195,12 +195,14 @@ def _text_list(setting: str, value: object) -> List[str]:
         items = list(value)  # type: ignore[call-overload]
     except TypeError:
         raise ConfigError(f"{setting} must be a list of strings") from None
+    strings: List[str] = []
     for item in items:
         if not isinstance(item, str):
             raise ConfigError(f"{setting} must be a list of strings")
         if not _is_utf8_text(item):
             raise ConfigError(f"{setting} holds an item that is not valid text (an undecodable byte or a lone surrogate)")
-    return items
+        strings.append(item)
+    return strings
 
 
 def _origins(setting: Setting, value: object) -> Tuple[str, ...]:

@@ -80,7 +80,8 @@ class Decision:
     def token(self) -> Optional[str]:
         if not self.allowed or self.response is None:
             return None
-        return self.response.get("context", {}).get("token")
+        token = self.response.get("context", {}).get("token")
+        return token if isinstance(token, str) else None
 
 
 def _is_allow(response: Mapping[str, Any]) -> bool:
