@@ -56,7 +56,9 @@ def make_jwt(claims: Mapping[str, Any], header: Optional[Mapping[str, Any]] = No
     behind the gateway does. So this is enough to test the authorizer, and must never be accepted by an API.
     """
     head = dict(header) if header is not None else {"alg": "RS256", "typ": "JWT", "kid": "test"}
-    return ".".join([_b64url(json.dumps(head).encode()), _b64url(json.dumps(dict(claims)).encode()), signature])
+    compact = (",", ":")
+    return ".".join([_b64url(json.dumps(head, separators=compact).encode()),
+                     _b64url(json.dumps(dict(claims), separators=compact).encode()), signature])
 
 
 def _request_id() -> str:
