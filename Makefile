@@ -26,7 +26,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 offline: build node_modules/.package-lock.json
 	.venv/bin/python scripts/offline
 
-# Issue 5: ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
+# Ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
 bench: build
 	.venv/bin/python benchmarks/run.py
 

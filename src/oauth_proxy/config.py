@@ -78,6 +78,10 @@ class Config:
                 raise ConfigError(f"{setting.env} is required")
             else:
                 put(self, setting.name, setting.default)
+        self._check_together()
+
+    def _check_together(self) -> None:
+        """The rules that join settings, once each value has passed its own check."""
         for setting in SETTINGS:
             if isinstance(setting.required, str) and getattr(self, setting.required) and \
                     getattr(self, setting.name) is None:
@@ -181,6 +185,7 @@ def _number_text(setting: Setting, text: str) -> object:
 _PARSERS: Dict[str, Callable[[Setting, str], object]] = {
     kinds.ORIGINS: _comma_list,
     kinds.KEYS: _comma_list,
+    kinds.LIST: _comma_list,
     kinds.FLAG: _flag_text,
     kinds.NUMBER: _number_text,
 }
@@ -283,6 +288,24 @@ def _namespace(setting: Setting, value: object) -> str:
         raise ConfigError(f"{setting.env} must be 1 to 255 letters, digits or . - _ / # : and spaces, "
                           "and not start with AWS/")
     return value
+
+
+def _words(setting: Setting, value: object) -> Tuple[str, ...]:
+    """Comma-separated items, blanks and empty items ignored, repeats dropped; with limits, each item one of
+    them (any case in, the table's case out)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    allowed = [str(word) for word in setting.limits or ()]
+    items: List[str] = []
+    for item in (text.strip() for text in _text_list(setting.env, value)):
+        if item and allowed:
+            match = [word for word in allowed if word.lower() == item.lower()]
+            if not match:
+                raise ConfigError(f"{setting.env}: {item!r} is not one of {', '.join(allowed)}")
+            item = match[0]
+        if item and item not in items:
+            items.append(item)
+    return tuple(items)
 
 
 def _scopes(setting: Setting, value: object) -> Tuple[str, ...]:
@@ -406,6 +429,7 @@ _CHECKS: Dict[str, Callable[[Setting, object], object]] = {
     kinds.URL: _url,
     kinds.FILE: _file,
     kinds.CHOICE: _choice,
+    kinds.LIST: _words,
     kinds.SCOPES: _scopes,
     kinds.CLAIMS: _claim_names,
     kinds.ROUTES: _route_entries,

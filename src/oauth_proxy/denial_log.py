@@ -1,4 +1,4 @@
-"""The log lines of oauth_proxy: one per denial, with the contract's reason code, and one per invocation
+"""The log lines of oauth_proxy: one per denial, with its reason code, and one per invocation
 that meets a configuration error. Each carries the request's ids (API Gateway's, from the event, and
 Lambda's, from the invocation `handler` is running) and the reason, status, method and path: never a
 header, a cookie, a token, a key or a secret.

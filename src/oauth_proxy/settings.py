@@ -28,12 +28,14 @@ TEXT = "text"                # free text
 URL = "url"                  # an http(s) URL, without credentials
 FILE = "file"                # the path of a readable file
 CHOICE = "choice"            # one of limits (any case in, limits' case out)
+LIST = "list"                # comma-separated items; with limits, each one of them
 SCOPES = "scopes"            # space-separated scope words
 CLAIMS = "claims"            # comma-separated JWT claim names
 ROUTES = "routes"            # ;-separated METHOD PATH=scope [scope...]
 NAMESPACE = "namespace"      # a CloudWatch namespace
 
-KINDS = (ORIGINS, COOKIE_PREFIX, KEY, KEYS, FLAG, NUMBER, TEXT, URL, FILE, CHOICE, SCOPES, CLAIMS, ROUTES, NAMESPACE)
+KINDS = (ORIGINS, COOKIE_PREFIX, KEY, KEYS, FLAG, NUMBER, TEXT, URL, FILE, CHOICE, LIST, SCOPES, CLAIMS, ROUTES,
+         NAMESPACE)
 
 
 class Setting:
