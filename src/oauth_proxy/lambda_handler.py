@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from .config import Config, _namespace
+from .settings import BY_NAME
 from .denial_log import invocation, log_configuration_error, log_secret_failure
 from .errors import ConfigError
 from .proxy import OAuthProxy
@@ -16,7 +17,7 @@ from .secret_refs import config_references
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Mapping, Optional
+    from typing import Any, Callable, Dict, Mapping, Optional
 
     from .secret_refs import SecretFetchError
 
@@ -44,7 +45,7 @@ def _serving_handler(config: Config) -> Callable[[Any, Any], Any]:
     # Two functions rather than one that tests a flag per call: with METRICS off, an invocation does no
     # metrics work at all.
     if not config.metrics:
-        def handler(event, context):
+        def handler(event: Any, context: Any) -> Any:
             # Not reset afterwards (a try/finally and a second store would double the cost): the next
             # invocation on this thread replaces it, and nothing but an invocation logs on Lambda.
             invocation.context = context
@@ -56,7 +57,7 @@ def _serving_handler(config: Config) -> Callable[[Any, Any], Any]:
     take = proxy._take_metrics
     emf = EmfWriter(config.metrics_namespace, phantom=config.use_phantom_token)
 
-    def handler_with_metrics(event, context):
+    def handler_with_metrics(event: Any, context: Any) -> Any:
         invocation.context = context
         try:
             return authorize(event)
@@ -93,7 +94,7 @@ def _refusing_handler(error: BaseException, environ: Mapping[str, str]) -> Calla
     namespace = _metrics_namespace(environ)
     code = getattr(error, "code", None)
 
-    def handler(event, context):
+    def handler(event: Any, context: Any) -> Any:
         log_configuration_error(error, event, context)
         if namespace is not None:
             _write_failure_metrics(namespace, True, code, event, context, fetch_failed=False)
@@ -108,7 +109,7 @@ def _metrics_namespace(environ: Mapping[str, str]) -> Optional[str]:
     if str(environ.get("METRICS", "")).strip().lower() != "true":
         return None
     try:
-        return _namespace(str(environ.get("METRICS_NAMESPACE", "")).strip() or "OAuthProxy")
+        return _namespace(BY_NAME["metrics_namespace"], str(environ.get("METRICS_NAMESPACE", "")).strip() or "OAuthProxy")
     except ConfigError:
         return "OAuthProxy"
 
@@ -117,7 +118,7 @@ def _write_failure_metrics(namespace: str, refused: bool, code: Optional[str], e
                            fetch_failed: bool = True) -> None:
     from .metrics import failure_line
 
-    counts = {}
+    counts: Dict[str, int] = {}
     if refused:
         counts["ConfigErrors"] = 1
     if fetch_failed:

@@ -129,6 +129,27 @@ def test_osls_references_grant_their_own_resources_only(osls, tmp_path, placehol
     cfn_lint(path, ignore=CFN_LINT_IGNORED)
 
 
+def test_osls_example_grants_its_references_too(osls, tmp_path):
+    """The custom-authorizer example (app.py builds its OAuthProxy, which fetches the references once)."""
+    import shutil
+
+    from .deploy_helpers import osls_render
+    from .test_deploy_examples import EXAMPLE, example_tree, placeholder_zip
+
+    folder = example_tree(tmp_path, "serverless.yml") / EXAMPLE
+    shutil.copy(ROOT / "tests" / "deploy" / "osls_plugins" / "no-aws.js", folder)
+    with open(folder / "serverless.yml", "a") as f:
+        f.write("\nplugins:\n  - ./no-aws.js\n")
+    layer = placeholder_zip(tmp_path / "layer.zip", "python/oauth_proxy/__init__.py")
+    template, path = osls_render(osls, tmp_path, "serverless.yml", f"layerArtifact={layer}", cwd=folder,
+                                 env={"ENCRYPTION_KEY": "ssm:/oauth-proxy/cookie-key"})
+    here = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
+    assert role_statements(template) == [
+        {"Effect": "Allow", "Action": "ssm:GetParameter",
+         "Resource": {"Fn::Sub": here % ("ssm", "parameter/oauth-proxy/cookie-key")}}]
+    cfn_lint(path, ignore=CFN_LINT_IGNORED)
+
+
 def test_osls_literal_values_grant_nothing(osls, tmp_path, placeholder_zip):
     template, _ = render(osls, tmp_path, "serverless.yml", f"artifact={placeholder_zip}",
                          env={"SECRETS_KMS_KEY_ARN": KMS_ARN})
