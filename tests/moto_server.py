@@ -55,6 +55,13 @@ class MotoServer:
                     raise RuntimeError("moto_server did not start within 60 s")
                 time.sleep(0.1)
 
+    def warm_up(self) -> None:
+        """moto loads a service's code at its first request, which can take seconds on a busy machine:
+        longer than the client's deadline. One request to each service here, so the tests' first one is
+        not that one."""
+        self.boto3("secretsmanager").list_secrets()
+        self.boto3("ssm").describe_parameters()
+
     def reset(self) -> None:
         """Forgets every resource (moto's own API; plain HTTP only)."""
         request = urllib.request.Request(f"{self.url}/moto-api/reset", data=b"", method="POST")
@@ -85,6 +92,7 @@ class MotoServer:
 @pytest.fixture(scope="session")
 def moto_session():
     server = MotoServer()
+    server.warm_up()
     yield server
     server.close()
 

@@ -114,7 +114,7 @@ def _check_config() -> int:
             print(f"{setting}: {reference}: resolved: {resolver.describe(setting, reference)}")
         except SecretFetchError as error:
             failed = True
-            print(f"{setting}: {reference}: not resolved: {error.code}: {error}")
+            print(f"{setting}: {reference}: not resolved: {error.detail}")
     if failed:
         print("configuration: not usable")
         return 1

@@ -37,11 +37,12 @@ class SecretFetchError(ConfigError):
     AWS error code, or this package's category: see oauth_proxy.aws_secrets; InvalidValue when the value
     fetched is not what the variable takes)."""
 
-    def __init__(self, setting: str, reference: str, code: str, message: str) -> None:
+    def __init__(self, setting: str, reference: str, code: str, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.setting = setting
         self.reference = reference
         self.code = code
+        self.detail = detail or message  # what went wrong, without the variable and the reference
 
 
 def is_reference(value: object) -> bool:
@@ -158,19 +159,22 @@ class Resolver:
         text = self._fetch(setting, reference) or ""
         items = [item.strip() for item in text.split(",") if item.strip()]
         if not items:
-            raise SecretFetchError(setting, reference, "InvalidValue", f"{setting}: the value of {reference} is empty")
+            raise SecretFetchError(setting, reference, "InvalidValue", f"{setting}: the value of {reference} is empty",
+                                   "InvalidValue: the value is empty")
         return [_key(setting, reference, item) for item in items]
 
     def text(self, setting: str, reference: str) -> str:
         """The value behind a reference, stripped of surrounding blanks like a value given in the environment."""
         value = (self._fetch(setting, reference) or "").strip()
         if not value:
-            raise SecretFetchError(setting, reference, "InvalidValue", f"{setting}: the value of {reference} is empty")
+            raise SecretFetchError(setting, reference, "InvalidValue", f"{setting}: the value of {reference} is empty",
+                                   "InvalidValue: the value is empty")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise SecretFetchError(setting, reference, "InvalidValue",
-                                   f"{setting}: the value of {reference} is not valid text") from None
+                                   f"{setting}: the value of {reference} is not valid text",
+                                   "InvalidValue: the value is not valid text") from None
         return value
 
     def _fetch(self, setting: str, reference: str, stage: Optional[str] = None) -> Optional[str]:
@@ -182,7 +186,8 @@ class Resolver:
         if isinstance(outcome, AwsError):
             if stage == "AWSPREVIOUS" and outcome.code == "ResourceNotFoundException":
                 return None
-            raise SecretFetchError(setting, reference, outcome.code, f"{setting}: could not fetch {reference}: {outcome}")
+            raise SecretFetchError(setting, reference, outcome.code, f"{setting}: could not fetch {reference}: {outcome}",
+                                   str(outcome))
         assert outcome is None or isinstance(outcome, str)
         return outcome
 
@@ -234,9 +239,9 @@ def _key(setting: str, reference: str, text: str) -> str:
     hint = ""
     if value.startswith("{"):
         hint = " (it looks like JSON: store the key itself as the secret's text, as `oauth-proxy keygen` prints it)"
-    raise SecretFetchError(setting, reference, "InvalidValue",
-                           f"{setting}: the value of {reference} is not a key: it must be 64 hexadecimal characters "
-                           f"(32 bytes); got {len(value)} characters{hint}")
+    what = f"not a key: it must be 64 hexadecimal characters (32 bytes); got {len(value)} characters{hint}"
+    raise SecretFetchError(setting, reference, "InvalidValue", f"{setting}: the value of {reference} is {what}",
+                           f"InvalidValue: the value is {what}")
 
 
 # After a failed refresh the last values stay in use; the next attempt waits this long (or the refresh
