@@ -10,7 +10,9 @@ the next rotation.
 Error convention: every failure is a SecretFetchError (a ConfigError) naming the variable, the reference
 and the AWS error code (or InvalidValue for a value that is not what the variable takes); never the value.
 
-Nothing here is imported unless a reference is configured: a function with literal values pays nothing."""
+Cheap to import (config.py does, for the syntax check, in every cold start): aws_secrets makes its own
+imports only when it fetches, so a function with literal values loads nothing more and does nothing more
+per request."""
 from __future__ import annotations
 
 from .aws_secrets import AwsClient, AwsError
