@@ -302,3 +302,18 @@ def test_check_config_without_references():
         0, ["references: none (every value is in the environment)", "configuration: usable"])
     done = check_config({"ENCRYPTION_KEY": KEY[:-2]})
     assert done.returncode == 1 and "ENCRYPTION_KEY" in done.stdout and KEY[:-2] not in done.stdout
+
+
+def test_a_literal_configuration_loads_nothing_of_the_fetching():
+    """Without references, handler.handler is the plain one: importing it and serving a request load none of
+    what a fetch needs (sockets, TLS, hashing), and the configuration is not wrapped in a refresh."""
+    child = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRUSTED_", "COOKIE_", "ENCRYPTION_"))}
+    child.update({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX, "ENCRYPTION_KEY": KEY,
+                  "PYTHONPATH": function_folder()})
+    code = ("import json, sys, handler\n"
+            f"response = handler.handler({get()!r}, None)\n"
+            "print(json.dumps([response['policyDocument']['Statement'][0]['Effect'], handler.handler.__qualname__,"
+            " [m for m in ('socket', 'ssl', 'hashlib', 'hmac') if m in sys.modules]]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child, timeout=60, cwd="/")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["Allow", "_serving_handler.<locals>.handler", []]
