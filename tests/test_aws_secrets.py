@@ -116,8 +116,14 @@ def test_an_arn_from_another_region_is_fetched_there(moto, moto_env):
 
 
 def test_parameter_store_secure_string_is_decrypted(moto, moto_env):
-    moto.boto3("ssm").put_parameter(Name="/oauth-proxy/client-secret", Value=SECRET, Type="SecureString")
-    assert AwsClient(moto_env).get_parameter("/oauth-proxy/client-secret") == SECRET
+    ssm = moto.boto3("ssm")
+    ssm.put_parameter(Name="/oauth-proxy/client-secret", Value="first", Type="SecureString")
+    ssm.put_parameter(Name="/oauth-proxy/client-secret", Value=SECRET, Type="SecureString", Overwrite=True)
+    client = AwsClient(moto_env)
+    assert client.get_parameter("/oauth-proxy/client-secret") == SECRET
+    assert client.get_parameter("/oauth-proxy/client-secret:1") == "first"  # a version, as the name selects it
+    arn = ssm.get_parameter(Name="/oauth-proxy/client-secret")["Parameter"]["ARN"]
+    assert client.get_parameter(arn) == SECRET
 
 
 def test_missing_secret_and_parameter_carry_the_aws_code(moto, moto_env):
