@@ -1,7 +1,7 @@
 """A small client for the two AWS calls that fetch a secret: Secrets Manager's GetSecretValue and Parameter
 Store's GetParameter (SecureString, decrypted). Standard library only: boto3 with botocore costs a cold start
 far more than these two calls need (docs/secrets.md has the measurement), so requests are signed here with
-Signature Version 4 (hashlib/hmac) and sent in the JSON 1.1 protocol both services speak, as one HTTP/1.1
+Signature Version 4 (SHA-256 and HMAC) and sent in the JSON 1.1 protocol both services speak, as one HTTP/1.1
 exchange on a socket of its own. Not http.client: it loads the email package, about 20 ms of a cold start,
 to parse headers this client reads three of.
 
@@ -111,17 +111,33 @@ def endpoint_url(service: str, region: str, env: Mapping[str, str]) -> str:
     return f"https://{service}.{region}.{suffix}"
 
 
-def _sha256_hex(data: bytes) -> str:
-    import hashlib
+def _sha256() -> Any:
+    """The SHA-256 constructor, from CPython's own implementation where the build has it (_sha2 from 3.12,
+    _sha256 before): hashlib would load and initialise OpenSSL's, some 4 ms of a cold start, for the few
+    kilobytes a signature hashes."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found]
+        except ImportError:
+            from hashlib import sha256  # a build without CPython's own hashes
+    return sha256
 
-    return hashlib.sha256(data).hexdigest()
+
+def _sha256_hex(data: bytes) -> str:
+    return str(_sha256()(data).hexdigest())
 
 
 def _hmac(key: bytes, text: str) -> bytes:
-    import hashlib
-    import hmac
-
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
+    """HMAC-SHA256 (RFC 2104), on the same constructor; tests/test_aws_secrets.py holds the signatures it
+    makes to botocore's."""
+    sha256 = _sha256()
+    if len(key) > 64:
+        key = sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = sha256(bytes(b ^ 0x36 for b in key) + text.encode("utf-8")).digest()
+    return bytes(sha256(bytes(b ^ 0x5C for b in key) + inner).digest())
 
 
 def sign(method: str, host: str, path: str, headers: Mapping[str, str], body: bytes, service: str, region: str,
@@ -189,10 +205,10 @@ class AwsClient:
     def prepare(self) -> None:
         """Imports now what a fetch needs, so fetches started together on several threads do not wait for
         each other's imports."""
-        import hashlib  # noqa: F401
-        import hmac  # noqa: F401
         import json  # noqa: F401
         import socket  # noqa: F401
+
+        _sha256()
 
     def get_secret_value(self, secret_id: str, version_stage: Optional[str] = None) -> str:
         """The SecretString of `secret_id` (a name or ARN) at `version_stage` (AWSCURRENT when None)."""
