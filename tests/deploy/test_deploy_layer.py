@@ -116,7 +116,7 @@ def test_layer_holds_the_package_and_nothing_else(dist, arch):
 @pytest.mark.parametrize("arch", ARCHES)
 def test_wheel_is_tagged_complete_and_recorded(dist, arch):
     wheel = dist.wheel(arch)
-    assert wheel.name == f"oauth_proxy-0.1.0-cp310-abi3-manylinux_2_34_{MACHINE[arch]}.whl"
+    assert wheel.name == f"oauth_proxy_authorizer-0.1.0-cp310-abi3-manylinux_2_34_{MACHINE[arch]}.whl"
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         # The library only: installed into a function folder it must not replace the user's handler.
@@ -171,15 +171,28 @@ def test_sdist_holds_what_a_build_needs(dist):
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
     sources = {str(p.relative_to(ROOT)) for p in (ROOT / "csrc").glob("*/*.[ch]")}
     package = {str(p.relative_to(ROOT)) for p in (ROOT / "src" / "oauth_proxy").glob("*.py*")}
-    for needed in sources | package | {"setup.py", "pyproject.toml", "README.md", "PKG-INFO"}:
+    for needed in sources | package | {"setup.py", "pyproject.toml", "PKG-INFO"}:
         assert needed in names, needed
+
+
+def test_sdist_carries_the_readme_once_and_no_tests(dist):
+    """The README is the package's long description: PKG-INFO holds it, and nothing else does (no README.md,
+    no egg-info copy of PKG-INFO). The tests need the repository (conftest, vectors), so they stay out."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    marker = readme.splitlines()[-1]  # a line of the README that nothing but the README holds
+    with tarfile.open(dist.sdist(NATIVE_ARCH)) as t:
+        holding = [m.name.split("/", 1)[1] for m in t.getmembers()
+                   if m.isfile() and marker.encode() in t.extractfile(m).read()]
+        names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
+    assert holding == ["PKG-INFO"]
+    assert not any(name.startswith("tests/") for name in names)
 
 
 def test_wheel_built_from_the_sdist_works(dist, key_hex, tmp_path):
     wheels = tmp_path / "wheels"
     pip("wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels),
         str(dist.sdist(NATIVE_ARCH)))
-    (wheel,) = wheels.glob("oauth_proxy-*.whl")
+    (wheel,) = wheels.glob("oauth_proxy_authorizer-*.whl")
     target = tmp_path / "target"
     pip("install", "--no-index", "--no-deps", "--target", str(target), str(wheel))
     # The library only: a top-level handler module would collide with the handler.py of whoever installs it.
@@ -194,3 +207,6 @@ def test_wheel_built_from_the_sdist_works(dist, key_hex, tmp_path):
                     "handler.handler", [rest_event("GET", {f"{PREFIX}-at": at})], env)
     (allow,) = out["results"]
     assert allow["ok"]["context"] == {"token": f"Bearer {token}"}
+    # The long description came from the sdist's PKG-INFO (the sdist has no README.md).
+    metadata = next(target.glob("oauth_proxy_authorizer-*.dist-info")) / "METADATA"
+    assert (ROOT / "README.md").read_text(encoding="utf-8").strip() in metadata.read_text(encoding="utf-8")
