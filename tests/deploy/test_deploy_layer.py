@@ -103,11 +103,11 @@ def assert_example_answers(python: list[str], machine: str, path: list[Path],
 @pytest.mark.parametrize("arch", ARCHES)
 def test_layer_holds_the_package_and_nothing_else(dist, arch):
     names = zipfile.ZipFile(dist.layer_zip(arch)).namelist()
-    outside = [n for n in names if not n.startswith(("python/oauth_proxy/", "python/oauth_proxy.libs/"))]
+    outside = [n for n in names if not n.startswith(("python/oauth_proxy/", "python/oauth_proxy_authorizer.libs/"))]
     assert not outside, outside
     assert "python/oauth_proxy/_core.abi3.so" in names
-    assert "python/oauth_proxy.libs/libcurl.so.4" in names
-    assert any(n.startswith("python/oauth_proxy.libs/libcrypto-") for n in names), names
+    assert "python/oauth_proxy_authorizer.libs/libcurl.so.4" in names
+    assert any(n.startswith("python/oauth_proxy_authorizer.libs/libcrypto-") for n in names), names
     # The same package as the function zip, less handler.py.
     function = zipfile.ZipFile(dist.function_zip(arch)).namelist()
     assert sorted("python/" + n for n in function if n != "handler.py") == sorted(names)
@@ -160,7 +160,7 @@ def test_wheel_installed_with_pip_target(dist, powertools_layer, function_dir, k
         "--platform", f"manylinux_2_34_{MACHINE[arch]}", "--implementation", "cp",
         "--python-version", "3.12", str(dist.wheel(arch)))
     assert not (target / "handler.py").exists()
-    assert (target / "oauth_proxy.libs" / "libcurl.so.4").exists()
+    assert (target / "oauth_proxy_authorizer.libs" / "libcurl.so.4").exists()
     path = [function_dir, target, powertools_layer / "python"]
     origins = {"app": function_dir, "oauth_proxy": target, "oauth_proxy._core": target}
     assert_example_answers(ONE_PYTHON[arch], MACHINE[arch], path, origins, key_hex)
