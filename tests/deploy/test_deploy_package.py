@@ -1,5 +1,5 @@
 """`osls package` renders the CloudFormation templates offline; cfn-lint
-passes on them; they say what the README promises."""
+passes on them; they say what docs/deploy/ promises."""
 
 from __future__ import annotations
 
