@@ -75,11 +75,20 @@ def test_included_code_is_run_by_the_tests():
     """Code the docs show is included from a file, and some test runs that file."""
     included = includes()
     assert {"examples/custom_authorizer/app.py", "examples/custom_authorizer/test_app.py",
-            "examples/pytest/test_orders_auth.py"} <= included
+            "examples/pytest/test_orders_auth.py", "examples/library/quickstart.py"} <= included
     tests_text = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("*.py"))
     for path in included - TEXT_INCLUDES:
         assert (REPO / path).is_file(), path
         assert Path(path).name in tests_text, f"{path} is shown in the docs but no test runs it"
+
+
+def test_the_quickstart_runs_as_a_script(tmp_path):
+    """examples/library/quickstart.py, shown on docs/library.md, run as its readers run it."""
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "library" / "quickstart.py")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["allowed: alice Allow", "refused: 401 at_cookie_missing",
+                                        "decrypted: a token"]
 
 
 def test_readme_is_a_short_front_page():
