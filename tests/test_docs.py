@@ -24,16 +24,17 @@ TEXT_INCLUDES = {"HARDENING.md", "benchmarks/RESULTS.md"}
 
 
 def table_rows(page: Path, heading: str) -> list[list[str]]:
-    """The cells of the first table under `heading` (a `## ` heading of the page)."""
+    """The cells of the first table under `heading` (a `## ` heading of the page), header row left out."""
     text = page.read_text(encoding="utf-8")
-    section = text[text.index(f"## {heading}\n"):]
+    lines = text[text.index(f"## {heading}\n"):].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
     rows = []
-    for line in section.splitlines()[1:]:
-        if line.startswith("## "):
+    for line in lines[start:]:
+        if not line.startswith("|"):
             break
-        if line.startswith("|") and not line.startswith("|---"):
+        if not line.startswith("|---"):
             rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows[1:]  # without the header row
+    return rows[1:]
 
 
 def includes() -> set[str]:
