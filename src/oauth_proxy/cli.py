@@ -10,8 +10,9 @@ import json
 import logging
 import os
 import secrets
+import signal
 import sys
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from ._core import decrypt_cookie, encrypt_cookie
 from .config import Config
@@ -38,7 +39,7 @@ def _key_from_env(name: str) -> str:
 class _ReasonCatcher(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
-        self.records: List[dict] = []
+        self.records: List[Dict[str, Any]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -47,7 +48,7 @@ class _ReasonCatcher(logging.Handler):
             pass
 
 
-def _redact(response: dict) -> dict:
+def _redact(response: Dict[str, Any]) -> Dict[str, Any]:
     context = response.get("context")
     if isinstance(context, dict) and isinstance(context.get("token"), str):
         token = context["token"]
@@ -114,14 +115,14 @@ def _event(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"oauth-proxy: {error}", file=sys.stderr)
         return 2
-    options = {part.replace("-", "_"): None for part in args.drop}
+    options: Dict[str, Any] = {part.replace("-", "_"): None for part in args.drop}
     options.update({part.replace("-", "_"): SPOIL for part in args.spoil})
     build = session.http_event if args.http_api else session.rest_event
     print(json.dumps(build(args.method, args.path, **options), indent=2))
     return 0
 
 
-def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[dict]) -> int:
+def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[Dict[str, Any]]) -> int:
     reason = catcher.records[-1].get("reason") if catcher.records else "unknown"
     print(f"{status} {reason}")
     if response is not None:
@@ -130,6 +131,22 @@ def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[dict]) -> 
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """The command. Output into a pipe whose reader has gone (`oauth-proxy authorize - | head -1`) ends it quietly
+    with the status a shell gives a writer killed by SIGPIPE: Python ignores SIGPIPE, so the write raises
+    BrokenPipeError instead, which would otherwise end in a traceback (or an "Exception ignored" at exit)."""
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # still inside the try: a failure of the final flush is the same broken pipe
+        return status
+    except BrokenPipeError:
+        # Nothing more can be written there; stdout on /dev/null keeps the interpreter's flush at exit quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 128 + signal.SIGPIPE
+
+
+def _run(argv: Optional[List[str]]) -> int:
     parser = argparse.ArgumentParser(prog="oauth-proxy", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("keygen", help="print a new random 64-hex encryption key")
