@@ -1,4 +1,4 @@
-"""A new library user's first hour, as the docs tell it: a fresh `git clone`, the wheel built there
+"""A new library user's first hour, as the docs tell it: a fresh `git clone` (of the committed tree), the wheel built there
 (docs/install.md), installed into a new virtualenv of the user's own, the docs' example authorizer and its
 tests copied in, and those tests run by that virtualenv's pytest (docs/testing.md, "Testing your own
 authorizer").
