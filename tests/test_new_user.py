@@ -1,7 +1,7 @@
-"""A new library user's first hour, as the docs tell it: a fresh `git clone` (of the committed tree), the wheel built there
-(docs/install.md), installed into a new virtualenv of the user's own, the docs' example authorizer and its
-tests copied in, and those tests run by that virtualenv's pytest (docs/testing.md, "Testing your own
-authorizer").
+"""A new library user's first hour, as the docs tell it: a fresh `git clone` (of the committed tree), the
+wheel built there (docs/install.md), installed into a new virtualenv of the user's own, the docs' example
+authorizer and its tests copied in, and those tests run by that virtualenv's pytest (docs/testing.md,
+"Testing your own authorizer").
 
 Two steps differ from a person's, because tests reach no network: `scripts/bootstrap` is not run in the
 clone (the build uses this checkout's .venv, which bootstrap made, so the build tools are the same), and
