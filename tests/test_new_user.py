@@ -31,7 +31,8 @@ FROM_PYPI = ("pytest", "aws-lambda-powertools")
 
 def sh_blocks(page: Path) -> list[list[str]]:
     text = page.read_text(encoding="utf-8")
-    return [[line for line in block.splitlines() if line.strip()] for block in re.findall(r"```sh\n(.*?)```", text, re.S)]
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    return [[line for line in block.splitlines() if line.strip()] for block in blocks]
 
 
 def requirements_closure(names) -> list[importlib.metadata.Distribution]:
