@@ -154,3 +154,37 @@ def test_osls_literal_values_grant_nothing(osls, tmp_path, placeholder_zip):
     template, _ = render(osls, tmp_path, "serverless.yml", f"artifact={placeholder_zip}",
                          env={"SECRETS_KMS_KEY_ARN": KMS_ARN})
     assert role_statements(template) == []
+
+
+def test_key_rotation_stack_renders_and_grants_the_secret_only(tmp_path):
+    """deploy/key-rotation/template.yaml: the secret, the rotation function (key_rotation.py, tested against
+    moto in tests/test_key_rotation.py), its invoke permission for Secrets Manager and the schedule."""
+    import shutil
+
+    folder = ROOT / "deploy" / "key-rotation"
+    cfn_lint(folder / "template.yaml")
+    source = sam.load(folder / "template.yaml")
+    shutil.copytree(folder, tmp_path / "stack")
+    sam.package(source, tmp_path / "stack")
+    rendered = sam.translate(source)
+    path = tmp_path / "rendered.json"
+    path.write_text(__import__("json").dumps(rendered))
+    cfn_lint(path)
+
+    fn = of_type(rendered, "AWS::Lambda::Function")["KeyRotationFunction"]
+    assert fn["Handler"] == "key_rotation.handler" and fn["Runtime"].startswith("python3.")
+    (schedule,) = of_type(rendered, "AWS::SecretsManager::RotationSchedule").values()
+    assert schedule["SecretId"] == {"Ref": "CookieKeySecret"}
+    assert schedule["RotationLambdaARN"] == {"Fn::GetAtt": ["KeyRotationFunction", "Arn"]}
+    (permission,) = of_type(rendered, "AWS::Lambda::Permission").values()
+    assert permission["Principal"] == "secretsmanager.amazonaws.com"
+    assert permission["SourceArn"] == {"Ref": "CookieKeySecret"}
+    for kms in ("", KMS_ARN):
+        params = sam.parameters(source, KmsKeyArn=kms)
+        conds = sam.conditions(source, params)
+        (role,) = of_type(rendered, "AWS::IAM::Role").values()
+        policies = without_no_value(sam.evaluate(role["Policies"], params, conds))
+        statements = [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+        assert statements[0]["Resource"] == "<CookieKeySecret>"
+        assert statements[1:] == ([{"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                                    "Resource": KMS_ARN}] if kms else [])
