@@ -1,0 +1,113 @@
+"""Cookie generations and CSRF modes side by side: authorize() per call with COOKIE_FORMAT v1, v2 and v1,v2 and
+with CSRF_MODE double-submit and header, in one process, interleaved.
+
+    .venv/bin/python benchmarks/cookie_generations.py [--rounds N] [--batch-seconds S]
+
+How it measures (as benchmarks/run.py does): rounds of short timed batches; in every round each (setting,
+request) pair runs once, in a shuffled order, so drift of a shared machine hits all pairs alike; the figure
+is the median over rounds, and "/ v1 double-submit" the median of the per-round ratios to that baseline on
+the same request. The garbage collector is off during a batch. Each setting gets the requests its SPA sends:
+double-submit, the -csrf cookie and the x-<prefix>-csrf header on writes; header mode, token-handler-version
+on every request and no -csrf cookie.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import statistics
+import time
+
+import oauth_proxy
+from oauth_proxy.testing import SpaSession, make_jwt
+
+KEY = "7b99279ab87533d3c238db874a842a91ee26a76027f3c03c317504963d2c9926"
+PREFIX = "example"
+ORIGIN = "https://www.example.com"
+OPAQUE = "42665300-efe8-419d-be52-07b53e208f46"
+JWT = make_jwt({"sub": "bench-user", "scope": "openid profile orders", "exp": 4102444800,
+                "iss": "https://login.example.com/oauth/v2/oauth-anonymous", "aud": "api.example.com",
+                "filler": "x" * 600})
+# (label, COOKIE_FORMAT, CSRF_MODE, generation of the browser's cookies)
+SETTINGS = [
+    ("v1 double-submit", "v1", "double-submit", "v1"),
+    ("v2 double-submit", "v2", "double-submit", "v2"),
+    ("v1 header", "v1", "header", "v1"),
+    ("v2 header", "v2", "header", "v2"),
+    ("v1,v2 header, v1 cookie", "v1,v2", "header", "v1"),
+    ("v1,v2 header, v2 cookie", "v1,v2", "header", "v2"),
+]
+BASELINE = SETTINGS[0][0]
+REQUESTS = [("GET", "opaque", OPAQUE), ("POST", "opaque", OPAQUE), ("GET", "JWT", JWT), ("POST", "JWT", JWT)]
+
+
+def build():
+    """{(setting label, request label): (authorize, event)}: every pair checked to allow before timing."""
+    pairs = {}
+    for label, cookie_format, csrf_mode, generation in SETTINGS:
+        proxy = oauth_proxy.OAuthProxy(oauth_proxy.Config(
+            trusted_web_origins=[ORIGIN], cookie_name_prefix=PREFIX, encryption_key=KEY,
+            cookie_format=cookie_format, csrf_mode=csrf_mode))
+        for method, kind, token in REQUESTS:
+            session = SpaSession(KEY, PREFIX, ORIGIN, token=token, cookie_format=generation, csrf_mode=csrf_mode)
+            event = json.loads(json.dumps(session.rest_event(method, "/api/orders")))  # as Lambda hands it over
+            response = proxy.authorize(event)
+            assert response["policyDocument"]["Statement"][0]["Effect"] == "Allow", (label, method, kind)
+            pairs[(label, f"{method} {kind}")] = (proxy.authorize, event)
+    return pairs
+
+
+def calls_per_batch(call, event, seconds: float) -> int:
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            call(event)
+        if time.perf_counter() - start >= seconds:
+            return n
+        n *= 2
+
+
+def batch(call, event, n: int) -> float:
+    gc.disable()
+    try:
+        start = time.perf_counter_ns()
+        for _ in range(n):
+            call(event)
+        return (time.perf_counter_ns() - start) / n
+    finally:
+        gc.enable()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--batch-seconds", type=float, default=0.005)
+    args = parser.parse_args()
+    pairs = build()
+    sizes = {key: calls_per_batch(call, event, args.batch_seconds) for key, (call, event) in pairs.items()}
+    times = {key: [] for key in pairs}
+    order = list(pairs)
+    for _ in range(args.rounds):
+        random.shuffle(order)
+        for key in order:
+            call, event = pairs[key]
+            times[key].append(batch(call, event, sizes[key]))
+
+    requests = [f"{method} {kind}" for method, kind, _ in REQUESTS]
+    width = max(len(label) for label, *_ in SETTINGS)
+    print(f"authorize(), ns per call, median of {args.rounds} interleaved rounds "
+          f"(in brackets: median per-round ratio to {BASELINE})")
+    print(f"{'setting':<{width}}  " + "  ".join(f"{r:>20}" for r in requests))
+    for label, *_ in SETTINGS:
+        cells = []
+        for request in requests:
+            mine, base = times[(label, request)], times[(BASELINE, request)]
+            ratio = statistics.median(m / b for m, b in zip(mine, base))
+            cells.append(f"{statistics.median(mine):>10.0f} ({ratio:5.3f})")
+        print(f"{label:<{width}}  " + "  ".join(f"{c:>20}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
