@@ -65,6 +65,8 @@ class Config:
     context_claims: Tuple[str, ...]
     route_scopes: Tuple[str, ...]
     require_origin: str
+    cookie_format: str
+    csrf_mode: str
 
     def __init__(self, **values: Any) -> None:
         for name in values:
@@ -142,6 +144,17 @@ def _rebuild(cls: type, values: Dict[str, object]) -> Config:
     config = cls(**values)
     assert isinstance(config, Config)
     return config
+
+
+def setting_from_env(env: Mapping[str, str], name: str) -> object:
+    """One variable read and checked as Config.from_env would (its default when unset), for tools that need a
+    single setting without a whole configuration, like the command line. ConfigError as from Config."""
+    setting = BY_NAME[name]
+    raw = env.get(setting.env)
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        return setting.default
+    return _CHECKS[setting.kind](setting, _PARSERS.get(setting.kind, _as_text)(setting, text))
 
 
 def route_rules(config: Config) -> List[RouteRule]:
