@@ -154,7 +154,7 @@ def get_with(at_cookie: str) -> dict:
 
 
 @pytest.mark.parametrize("setting, v1_opens, v2_opens", [
-    (None, True, False), ("v1", True, False), ("v2", False, True), ("v1,v2", True, True), (" V2 , v1 ", True, True),
+    (None, True, False), ("v1", True, False), ("v2", False, True), ("v1,v2", True, True), (" V1,v2 ", True, True),
 ])
 def test_cookie_format_setting(setting, v1_opens, v2_opens, denials):
     proxy = make_proxy(**({} if setting is None else {"cookie_format": setting}))
@@ -219,7 +219,7 @@ def test_bad_csrf_mode_is_a_config_error(value):
 
 def test_settings_from_the_environment():
     config = oauth_proxy.Config.from_env({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
-                                          "ENCRYPTION_KEY": KEY, "COOKIE_FORMAT": " v2,v1 ", "CSRF_MODE": "Header"})
+                                          "ENCRYPTION_KEY": KEY, "COOKIE_FORMAT": " V1,v2 ", "CSRF_MODE": "Header"})
     assert (config.cookie_format, config.csrf_mode) == ("v1,v2", "header")
     default = oauth_proxy.Config.from_env({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
                                            "ENCRYPTION_KEY": KEY})
