@@ -1,7 +1,7 @@
 /* The small string rules of the decision (csrc/core/request_checks.c) against references written the obvious
    way: the bearer token of an Authorization header (RFC 6750 b64token), scope words, the CSRF comparison,
-   the method rules and the token-handler-version value. The input is split at the first two NUL bytes into a header, a granted scope list
-   and a required scope list (split on blanks). */
+   the method rules and the token-handler-version value. The input is split at the first two NUL bytes into a
+   header, a granted scope list and a required scope list (split on blanks). */
 #include <stdint.h>
 
 #include "fuzz_common.h"

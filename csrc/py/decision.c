@@ -29,8 +29,8 @@ static int decrypt_first(const Authorizer *self, const request *req, span name, 
     return NOT_FOUND;
 }
 
-/* Steps 2 to 4: origin, CSRF (double submit, or the custom header), access-token cookie. The reason of a denial; or NULL with *token
-   set when the request passes; or NULL with a Python exception set. */
+/* Steps 2 to 4: origin, CSRF (double submit, or the custom header), access-token cookie. The reason of a
+   denial; or NULL with *token set when the request passes; or NULL with a Python exception set. */
 static const reason *check_cookies(const Authorizer *self, const request *req, char **token, size_t *token_len) {
     if (req->origin.state == HEADER_ABSENT) {
         /* REQUIRE_ORIGIN=writes: browsers send no Origin on same-origin GET and HEAD; such reads go on to the

@@ -89,9 +89,9 @@ def oauth_proxy_factory(oauth_proxy_key: str, oauth_proxy_cookie_prefix: str, oa
     for that IntrospectionEndpoint (its `credentials`, when set)."""
 
     def make(*, introspection: Optional[IntrospectionEndpoint] = None, **overrides: Any) -> OAuthProxy:
-        settings: Dict[str, Any] = dict(trusted_web_origins=[oauth_proxy_origin], cookie_name_prefix=oauth_proxy_cookie_prefix,
-                              encryption_key=oauth_proxy_key, cookie_format=oauth_proxy_cookie_format,
-                              csrf_mode=oauth_proxy_csrf_mode)
+        settings: Dict[str, Any] = dict(trusted_web_origins=[oauth_proxy_origin],
+                                        cookie_name_prefix=oauth_proxy_cookie_prefix, encryption_key=oauth_proxy_key,
+                                        cookie_format=oauth_proxy_cookie_format, csrf_mode=oauth_proxy_csrf_mode)
         if introspection is not None:
             client_id, client_secret = introspection.credentials or (CLIENT_ID, CLIENT_SECRET)
             settings.update(use_phantom_token=True, introspection_url=introspection.url,
