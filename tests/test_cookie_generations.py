@@ -154,7 +154,8 @@ def get_with(at_cookie: str) -> dict:
 
 
 @pytest.mark.parametrize("setting, v1_opens, v2_opens", [
-    (None, True, False), ("v1", True, False), ("v2", False, True), ("v1,v2", True, True), (" V1,v2 ", True, True),
+    (None, True, False), ("v1", True, False), ("v2", False, True), ("v1,v2", True, True), (" V2 , v1 ", True, True),
+    (["v2", "v1"], True, True), (("v2",), False, True),
 ])
 def test_cookie_format_setting(setting, v1_opens, v2_opens, denials):
     proxy = make_proxy(**({} if setting is None else {"cookie_format": setting}))
@@ -203,7 +204,7 @@ def test_v2_cookie_with_a_v1_looking_iv_opens_under_v1_v2_and_v2_only():
         assert proxy.authorize(get_with(case["cookie"]))["context"]["token"] == f"Bearer {case['plaintext']}"
 
 
-@pytest.mark.parametrize("value", ["v3", "v1;v2", "v1,", "both"])
+@pytest.mark.parametrize("value", ["v3", "v1;v2", "v1,", ",", "both", "v1,v3"])
 def test_bad_cookie_format_is_a_config_error(value):
     with pytest.raises(oauth_proxy.ConfigError, match="COOKIE_FORMAT"):
         oauth_proxy.Config.from_env({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
@@ -217,9 +218,16 @@ def test_bad_csrf_mode_is_a_config_error(value):
                                      "ENCRYPTION_KEY": KEY, "CSRF_MODE": value})
 
 
+@pytest.mark.parametrize("value", [[], ["v1", 2], "", 3])
+def test_bad_cookie_format_keyword_is_a_config_error(value):
+    with pytest.raises(oauth_proxy.ConfigError, match="COOKIE_FORMAT"):
+        oauth_proxy.Config(trusted_web_origins=[ORIGIN], cookie_name_prefix=PREFIX, encryption_key=KEY,
+                           cookie_format=value)
+
+
 def test_settings_from_the_environment():
     config = oauth_proxy.Config.from_env({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
-                                          "ENCRYPTION_KEY": KEY, "COOKIE_FORMAT": " V1,v2 ", "CSRF_MODE": "Header"})
+                                          "ENCRYPTION_KEY": KEY, "COOKIE_FORMAT": " v2, V1 ", "CSRF_MODE": "Header"})
     assert (config.cookie_format, config.csrf_mode) == ("v1,v2", "header")
     default = oauth_proxy.Config.from_env({"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX,
                                            "ENCRYPTION_KEY": KEY})

@@ -321,6 +321,23 @@ def _words(setting: Setting, value: object) -> Tuple[str, ...]:
     return tuple(items)
 
 
+def _generations(setting: Setting, value: object) -> str:
+    """One or more of the allowed words (a comma-separated string or a list; any case, any order, blanks
+    ignored), written back joined by commas in the table's order, so that "v2, V1" and ["v1", "v2"] are both
+    "v1,v2"."""
+    allowed = [str(word) for word in setting.limits or ()]
+    if isinstance(value, str):
+        value = value.split(",")
+    try:
+        given = {item.strip().lower() for item in _text_list(setting.env, value)}
+    except ConfigError:
+        given = set()
+    if not given or not given <= {word.lower() for word in allowed}:
+        raise ConfigError(f"{setting.env} must be {', '.join(allowed)} or several of them joined by commas "
+                          f"(e.g. {','.join(allowed)}), not {value!r}")
+    return ",".join(word for word in allowed if word.lower() in given)
+
+
 def _scopes(setting: Setting, value: object) -> Tuple[str, ...]:
     if isinstance(value, str):
         value = value.split()
@@ -447,4 +464,5 @@ _CHECKS: Dict[str, Callable[[Setting, object], object]] = {
     kinds.CLAIMS: _claim_names,
     kinds.ROUTES: _route_entries,
     kinds.NAMESPACE: _namespace,
+    kinds.GENERATIONS: _generations,
 }
