@@ -77,15 +77,18 @@ static int string_is_one_of(const json_member *m, const char *const *wanted, siz
     return match;
 }
 
-/* `aud`: one string, or an array of them (RFC 7519 section 4.1.3); one configured audience suffices. */
+/* `aud`: one string, or an array of strings (RFC 7519 section 4.1.3; an array holding anything else is
+   malformed, as other verifiers hold too); one configured audience suffices. */
 static int audience_ok(const json_member *aud, const jwt_policy *p) {
     if (aud->type == JSON_STRING) return string_is_one_of(aud, p->audiences, p->audience_count);
     size_t offset = 0;
     json_member element;
-    int rc;
-    while ((rc = json_array_next(aud, &offset, &element)) == 1)
-        if (string_is_one_of(&element, p->audiences, p->audience_count)) return 1;
-    return 0;
+    int rc, match = 0;
+    while ((rc = json_array_next(aud, &offset, &element)) == 1) {
+        if (element.type != JSON_STRING) return 0;
+        match = match || string_is_one_of(&element, p->audiences, p->audience_count);
+    }
+    return rc == 0 && match;
 }
 
 /* The claims of a token whose signature verified; on success *exp is its expiry. */
