@@ -62,22 +62,21 @@ def measure(alg: str, endpoint: JwksEndpoint, count: int, rounds: int) -> dict:
     verified.authorize(event(mint(alg, jti="warm")))  # fetches the key set once
     tokens = [[e["headers"]["Authorization"][7:] for e in batch] for batch in batches]
 
-    def median_over_batches(fn, per_batch):
-        values = []
-        for batch in per_batch:
-            values.append(per_call_ns(fn, batch, 1))
-        return statistics.median(values)
-
-    now = int(time.time())
-    first_sight = median_over_batches(verified.authorize, batches)
-    bare = median_over_batches(lambda t: _core._jws_check(bare_key, t, now, True), tokens)
-    unverified = median_over_batches(plain.authorize, batches)
-
     def pyjwt_decode(token: str) -> None:
         pyjwt.decode(token, public, algorithms=[alg], issuer=ISSUER, audience=AUDIENCE, leeway=60,
                      options={"require": ["exp"]})
 
-    with_pyjwt = median_over_batches(pyjwt_decode, tokens)
+    now = int(time.time())
+    # The four measurements take turns within each round, so that a change in the machine's load (shared
+    # cores) falls on all of them alike; each is the median over the rounds.
+    samples: dict = {"first": [], "bare": [], "unverified": [], "pyjwt": []}
+    for batch, batch_tokens in zip(batches, tokens):
+        samples["first"].append(per_call_ns(verified.authorize, batch, 1))
+        samples["bare"].append(per_call_ns(lambda t: _core._jws_check(bare_key, t, now, True), batch_tokens, 1))
+        samples["unverified"].append(per_call_ns(plain.authorize, batch, 1))
+        samples["pyjwt"].append(per_call_ns(pyjwt_decode, batch_tokens, 1))
+    first_sight, bare, unverified, with_pyjwt = (statistics.median(samples[k])
+                                                 for k in ("first", "bare", "unverified", "pyjwt"))
     one = batches[0][0]
     one_token = tokens[0][0]
     verified.authorize(one)

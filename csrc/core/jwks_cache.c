@@ -9,7 +9,8 @@ struct jwks_cache {
     jwks_cache_config cfg;
     pthread_mutex_t lock; /* guards everything below */
     jwk_set *set;         /* NULL until a fetch succeeded */
-    time_t last_fetch;    /* when the last fetch began (successful or not) */
+    int refetched;        /* a fetch for an unknown kid happened, at last_refetch */
+    time_t last_refetch;
     unsigned long fetches;
 };
 
@@ -83,12 +84,14 @@ jwks_lookup jwks_cache_key(jwks_cache *c, int has_kid, const char *kid, size_t k
     jwks_lookup r = find_locked(c, has_kid, kid, kid_len, type, key, &kid_known);
     /* Nothing held yet: every request tries (an endpoint that comes up is used at once). An unknown kid:
        the set may have been rotated, but a stream of made-up kids must not become a stream of fetches. */
-    int due = r == JWKS_UNAVAILABLE ||
-              (r == JWKS_KEY_NONE && has_kid && !kid_known && now - c->last_fetch >= JWKS_REFETCH_INTERVAL_S);
-    if (due) {
-        c->last_fetch = now;
-        c->fetches++;
+    int refetch = r == JWKS_KEY_NONE && has_kid && !kid_known &&
+                  (!c->refetched || now - c->last_refetch >= JWKS_REFETCH_INTERVAL_S);
+    int due = r == JWKS_UNAVAILABLE || refetch;
+    if (refetch) {
+        c->refetched = 1;
+        c->last_refetch = now;
     }
+    if (due) c->fetches++;
     pthread_mutex_unlock(&c->lock);
     if (!due || refresh(c, detail, detail_size) != 0) return r;
     pthread_mutex_lock(&c->lock);

@@ -1,8 +1,9 @@
 #ifndef OAUTH_PROXY_JWKS_CACHE_H
 #define OAUTH_PROXY_JWKS_CACHE_H
 
-/* The authorization server's key set, kept in memory. Fetched on first need; fetched again when a token
-   names a kid the set does not hold (a key rotation), at most once per JWKS_REFETCH_INTERVAL_S; a fetch
+/* The authorization server's key set, kept in memory. Fetched on first need (and on every need until one
+   fetch succeeds); fetched again when a token names a kid the set does not hold (a key rotation), at most
+   once per JWKS_REFETCH_INTERVAL_S (the first such fetch at once, however recent the first one); a fetch
    that fails or brings an unreadable document keeps the keys already held. Thread-safe: the set is guarded
    by a mutex that is never held during a fetch. Pure C.
    Convention: jwks_cache_new returns NULL when out of memory; jwks_cache_key returns a jwks_lookup. */

@@ -1,5 +1,6 @@
 #include "jws.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,13 +37,49 @@ jwk_type jws_alg_key_type(jws_alg alg) {
     }
 }
 
-static const EVP_MD *digest_of(jws_alg alg) {
+/* The digests are fetched from the provider once: an implicit fetch on every verification costs about as
+   much as hashing a token. Never freed (process lifetime, like the provider itself). */
+static EVP_MD *digests[3];
+static pthread_once_t digests_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void) {
+    digests[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
+    digests[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
+    digests[2] = EVP_MD_fetch(NULL, "SHA512", NULL);
+}
+
+/* NULL for EdDSA, which hashes inside the algorithm; *failed when a digest could not be fetched. */
+static const EVP_MD *digest_of(jws_alg alg, int *failed) {
+    int which;
     switch (alg) {
-    case JWS_RS256: case JWS_PS256: case JWS_ES256: return EVP_sha256();
-    case JWS_RS384: case JWS_PS384: case JWS_ES384: return EVP_sha384();
-    case JWS_RS512: case JWS_PS512: case JWS_ES512: return EVP_sha512();
-    default: return NULL; /* EdDSA hashes inside the algorithm */
+    case JWS_RS256: case JWS_PS256: case JWS_ES256: which = 0; break;
+    case JWS_RS384: case JWS_PS384: case JWS_ES384: which = 1; break;
+    case JWS_RS512: case JWS_PS512: case JWS_ES512: which = 2; break;
+    default: *failed = 0; return NULL;
     }
+    pthread_once(&digests_once, fetch_digests);
+    *failed = digests[which] == NULL;
+    return digests[which];
+}
+
+static int is_b64url(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+int jws_shaped(const char *token, size_t len) {
+    size_t dots = 0, run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)token[i];
+        if (c == '.') {
+            if (run == 0 || ++dots > 2) return 0;
+            run = 0;
+        } else if (is_b64url(c)) {
+            run++;
+        } else {
+            return 0;
+        }
+    }
+    return dots == 2 && run > 0;
 }
 
 static int fail(const char **why, const char *phrase) {
@@ -158,8 +195,9 @@ int jws_verify_signature(const jws *j, const jwk *key, const char **why) {
         sig = der;
     }
 
-    const EVP_MD *md = digest_of(j->alg);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int no_digest;
+    const EVP_MD *md = digest_of(j->alg, &no_digest);
+    EVP_MD_CTX *ctx = no_digest ? NULL : EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
     int ok = ctx != NULL && EVP_DigestVerifyInit(ctx, &pctx, md, NULL, key->pkey) == 1;
     if (ok && j->alg >= JWS_PS256 && j->alg <= JWS_PS512) {

@@ -40,6 +40,10 @@ typedef struct {
     size_t signature_len;
 } jws;
 
+/* 1 when the token has the form of a JWS compact serialization (three non-empty parts of the base64url
+   alphabet), else 0: what tells a JWT in a cookie from an opaque token. */
+int jws_shaped(const char *token, size_t len);
+
 /* Splits and reads a compact JWS: three strict base64url parts, a header that is a JSON object with a
    string `alg` among ours, a string `kid` when present, no `crit` (no extension is understood). The
    payload is not read here. On 0, release *out with jws_clear; on -1 it is zeroed. */
