@@ -8,15 +8,17 @@
 #include "fuzz_common.h"
 #include "jwks_cache.h"
 
-#define RSA_1                                                                                                   \
-    "{\"kty\":\"RSA\",\"kid\":\"rsa-1\",\"e\":\"AQAB\",\"n\":\"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfH" \
+#define RSA_1                                                                                                         \
+    "{\"kty\":\"RSA\",\"kid\":\"rsa-1\",\"e\":\"AQAB\",\"n\":\"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_"                    \
+    "wWJcyQoTbji9k0l8W26mPddxHmfH"                                                                                    \
     "Qp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaS" \
-    "HSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DW" \
+    "HSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DW"  \
     "NmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ\"}"
 #define EC_1                                                                                                    \
-    "{\"kty\":\"EC\",\"kid\":\"ec-1\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","             \
+    "{\"kty\":\"EC\",\"kid\":\"ec-1\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\"," \
     "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}"
-#define ED_1 "{\"kty\":\"OKP\",\"kid\":\"ed-1\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}"
+#define ED_1 \
+    "{\"kty\":\"OKP\",\"kid\":\"ed-1\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}"
 
 /* Which kids each document holds: bit 0 rsa-1, bit 1 ec-1, bit 2 ed-1. */
 static const char *const documents[] = {"{\"keys\":[" RSA_1 "]}", "{\"keys\":[" RSA_1 "," EC_1 "]}",
@@ -64,15 +66,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         jwk_type type = kid_types[which];
         int known = !no_kid && held >= 0 && which < 3 && (holds[held] >> which & 1);
         int kid_in_set = known; /* every kid above has one type, so known means found */
-        int fetch = held < 0 || (!no_kid && !kid_in_set && (!refetched || now - last_refetch >= JWKS_REFETCH_INTERVAL_S));
+        int fetch =
+            held < 0 || (!no_kid && !kid_in_set && (!refetched || now - last_refetch >= JWKS_REFETCH_INTERVAL_S));
         if (held >= 0 && fetch) {
             refetched = 1;
             last_refetch = now;
         }
         jwk key;
         char detail[64];
-        jwks_lookup r = jwks_cache_key(c, !no_kid, kids[which], strlen(kids[which]), type, now, &key, detail,
-                                       sizeof detail);
+        jwks_lookup r =
+            jwks_cache_key(c, !no_kid, kids[which], strlen(kids[which]), type, now, &key, detail, sizeof detail);
         if (fetch) {
             fetches++;
             if (s.last_answer >= 0) held = s.last_answer;

@@ -163,16 +163,21 @@ static int read_alg(const json_member *m, jwk *out) {
     free(alg);
     const char *a = out->alg;
     switch (out->type) {
-    case JWK_RSA:
-        return (a[0] == 'R' || a[0] == 'P') && a[1] == 'S' &&
-                       (!strcmp(a + 2, "256") || !strcmp(a + 2, "384") || !strcmp(a + 2, "512"))
-                   ? 0
-                   : -1;
-    case JWK_EC_P256: return strcmp(a, "ES256") == 0 ? 0 : -1;
-    case JWK_EC_P384: return strcmp(a, "ES384") == 0 ? 0 : -1;
-    case JWK_EC_P521: return strcmp(a, "ES512") == 0 ? 0 : -1;
-    case JWK_ED25519: return strcmp(a, "EdDSA") == 0 ? 0 : -1;
-    default: return -1;
+        case JWK_RSA:
+            return (a[0] == 'R' || a[0] == 'P') && a[1] == 'S' &&
+                           (!strcmp(a + 2, "256") || !strcmp(a + 2, "384") || !strcmp(a + 2, "512"))
+                       ? 0
+                       : -1;
+        case JWK_EC_P256:
+            return strcmp(a, "ES256") == 0 ? 0 : -1;
+        case JWK_EC_P384:
+            return strcmp(a, "ES384") == 0 ? 0 : -1;
+        case JWK_EC_P521:
+            return strcmp(a, "ES512") == 0 ? 0 : -1;
+        case JWK_ED25519:
+            return strcmp(a, "EdDSA") == 0 ? 0 : -1;
+        default:
+            return -1;
     }
 }
 
@@ -236,8 +241,7 @@ int jwk_set_parse(const unsigned char *json, size_t len, jwk_set **out) {
             set->keys = calloc(JWK_MAX_KEYS, sizeof *set->keys);
             if (set->keys == NULL) break;
         }
-        if (element.raw[0] == '{' && jwk_parse(element.raw, element.raw_len, &set->keys[set->count]) == 0)
-            set->count++;
+        if (element.raw[0] == '{' && jwk_parse(element.raw, element.raw_len, &set->keys[set->count]) == 0) set->count++;
     }
     if (rc != 0) {
         jwk_set_free(set);

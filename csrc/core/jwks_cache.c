@@ -63,8 +63,8 @@ static int refresh(jwks_cache *c, char *detail, size_t detail_size) {
 }
 
 /* Under the mutex: copies the key found into *key with its own reference. */
-static jwks_lookup find_locked(jwks_cache *c, int has_kid, const char *kid, size_t kid_len, jwk_type type,
-                               jwk *key, int *kid_known) {
+static jwks_lookup find_locked(jwks_cache *c, int has_kid, const char *kid, size_t kid_len, jwk_type type, jwk *key,
+                               int *kid_known) {
     *kid_known = 0;
     if (c->set == NULL) return JWKS_UNAVAILABLE;
     const jwk *found = jwk_set_find(c->set, has_kid, kid, kid_len, type, kid_known);
@@ -75,8 +75,8 @@ static jwks_lookup find_locked(jwks_cache *c, int has_kid, const char *kid, size
     return JWKS_KEY_FOUND;
 }
 
-jwks_lookup jwks_cache_key(jwks_cache *c, int has_kid, const char *kid, size_t kid_len, jwk_type type,
-                           time_t now, jwk *key, char *detail, size_t detail_size) {
+jwks_lookup jwks_cache_key(jwks_cache *c, int has_kid, const char *kid, size_t kid_len, jwk_type type, time_t now,
+                           jwk *key, char *detail, size_t detail_size) {
     memset(key, 0, sizeof *key);
     if (detail_size > 0) detail[0] = '\0';
     int kid_known;

@@ -31,9 +31,9 @@ typedef struct {
 typedef struct jwks_cache jwks_cache;
 
 typedef enum {
-    JWKS_KEY_FOUND,   /* *key holds its own reference: release with jwk_clear */
-    JWKS_KEY_NONE,    /* the set (fetched at least once) has no such key */
-    JWKS_UNAVAILABLE  /* no key set was ever fetched, and fetching failed now */
+    JWKS_KEY_FOUND,  /* *key holds its own reference: release with jwk_clear */
+    JWKS_KEY_NONE,   /* the set (fetched at least once) has no such key */
+    JWKS_UNAVAILABLE /* no key set was ever fetched, and fetching failed now */
 } jwks_lookup;
 
 /* Takes ownership of cfg->fetch_ctx (freed with cfg->free_fetch_ctx, also when NULL is returned). */
@@ -42,8 +42,8 @@ void jwks_cache_free(jwks_cache *c);
 
 /* The key a token asks for (see jwk_set_find); `now` decides whether a fetch is due. detail receives the
    reason of a failed fetch (or "" when none was needed). */
-jwks_lookup jwks_cache_key(jwks_cache *c, int has_kid, const char *kid, size_t kid_len, jwk_type type,
-                           time_t now, jwk *key, char *detail, size_t detail_size);
+jwks_lookup jwks_cache_key(jwks_cache *c, int has_kid, const char *kid, size_t kid_len, jwk_type type, time_t now,
+                           jwk *key, char *detail, size_t detail_size);
 
 /* Fetches made (successful or not), for tests and metrics. */
 unsigned long jwks_cache_fetches(jwks_cache *c);

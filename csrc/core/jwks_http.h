@@ -17,8 +17,7 @@
 
 typedef struct jwks_http jwks_http;
 
-jwks_http *jwks_http_new(const curl_api *api, const char *url, long timeout_ms, const char *ca_file,
-                         char **error);
+jwks_http *jwks_http_new(const curl_api *api, const char *url, long timeout_ms, const char *ca_file, char **error);
 void jwks_http_free(void *http);
 int jwks_http_fetch(void *http, unsigned char **body, size_t *len, char *detail, size_t detail_size);
 

@@ -27,13 +27,23 @@ jws_alg jws_alg_from_name(const char *name, size_t len) {
 
 jwk_type jws_alg_key_type(jws_alg alg) {
     switch (alg) {
-    case JWS_RS256: case JWS_RS384: case JWS_RS512:
-    case JWS_PS256: case JWS_PS384: case JWS_PS512: return JWK_RSA;
-    case JWS_ES256: return JWK_EC_P256;
-    case JWS_ES384: return JWK_EC_P384;
-    case JWS_ES512: return JWK_EC_P521;
-    case JWS_EDDSA: return JWK_ED25519;
-    default: return JWK_NONE;
+        case JWS_RS256:
+        case JWS_RS384:
+        case JWS_RS512:
+        case JWS_PS256:
+        case JWS_PS384:
+        case JWS_PS512:
+            return JWK_RSA;
+        case JWS_ES256:
+            return JWK_EC_P256;
+        case JWS_ES384:
+            return JWK_EC_P384;
+        case JWS_ES512:
+            return JWK_EC_P521;
+        case JWS_EDDSA:
+            return JWK_ED25519;
+        default:
+            return JWK_NONE;
     }
 }
 
@@ -52,10 +62,24 @@ static void fetch_digests(void) {
 static const EVP_MD *digest_of(jws_alg alg, int *failed) {
     int which;
     switch (alg) {
-    case JWS_RS256: case JWS_PS256: case JWS_ES256: which = 0; break;
-    case JWS_RS384: case JWS_PS384: case JWS_ES384: which = 1; break;
-    case JWS_RS512: case JWS_PS512: case JWS_ES512: which = 2; break;
-    default: *failed = 0; return NULL;
+        case JWS_RS256:
+        case JWS_PS256:
+        case JWS_ES256:
+            which = 0;
+            break;
+        case JWS_RS384:
+        case JWS_PS384:
+        case JWS_ES384:
+            which = 1;
+            break;
+        case JWS_RS512:
+        case JWS_PS512:
+        case JWS_ES512:
+            which = 2;
+            break;
+        default:
+            *failed = 0;
+            return NULL;
     }
     pthread_once(&digests_once, fetch_digests);
     *failed = digests[which] == NULL;
@@ -172,15 +196,12 @@ static int ecdsa_raw_to_der(const unsigned char *raw, size_t raw_len, unsigned c
     return 0;
 }
 
-static size_t ec_signature_size(jwk_type type) {
-    return type == JWK_EC_P256 ? 64 : type == JWK_EC_P384 ? 96 : 132;
-}
+static size_t ec_signature_size(jwk_type type) { return type == JWK_EC_P256 ? 64 : type == JWK_EC_P384 ? 96 : 132; }
 
 int jws_verify_signature(const jws *j, const jwk *key, const char **why) {
     jwk_type type = jws_alg_key_type(j->alg);
     if (type == JWK_NONE || key->type != type) return fail(why, "key type does not match alg");
-    if (key->alg[0] != '\0' && strcmp(key->alg, jws_alg_name(j->alg)) != 0)
-        return fail(why, "key is for another alg");
+    if (key->alg[0] != '\0' && strcmp(key->alg, jws_alg_name(j->alg)) != 0) return fail(why, "key is for another alg");
 
     const unsigned char *sig = j->signature;
     size_t sig_len = j->signature_len;
@@ -208,8 +229,8 @@ int jws_verify_signature(const jws *j, const jwk *key, const char **why) {
     } else if (ok && type == JWK_RSA) {
         ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
     }
-    int verified = ok && EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)j->signing_input,
-                                          j->signing_input_len) == 1;
+    int verified =
+        ok && EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)j->signing_input, j->signing_input_len) == 1;
     EVP_MD_CTX_free(ctx);
     OPENSSL_free(der);
     if (!verified) ERR_clear_error(); /* a refused token leaves nothing for unrelated OpenSSL users */

@@ -13,9 +13,15 @@
 
 typedef enum {
     JWS_ALG_UNKNOWN = 0,
-    JWS_RS256, JWS_RS384, JWS_RS512,
-    JWS_PS256, JWS_PS384, JWS_PS512,
-    JWS_ES256, JWS_ES384, JWS_ES512,
+    JWS_RS256,
+    JWS_RS384,
+    JWS_RS512,
+    JWS_PS256,
+    JWS_PS384,
+    JWS_PS512,
+    JWS_ES256,
+    JWS_ES384,
+    JWS_ES512,
     JWS_EDDSA,
     JWS_ALG_COUNT
 } jws_alg;

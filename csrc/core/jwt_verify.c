@@ -135,8 +135,7 @@ static jwt_verdict check_parsed(const jwt_policy *p, const jws *j, const char *t
     return check_claims(p, token, len, now, exp, detail, detail_size);
 }
 
-static int parse_allowed(const jwt_policy *p, const char *token, size_t len, jws *j, char *detail,
-                         size_t detail_size) {
+static int parse_allowed(const jwt_policy *p, const char *token, size_t len, jws *j, char *detail, size_t detail_size) {
     const char *why;
     if (jws_parse(token, len, j, &why) != 0) {
         say(detail, detail_size, why);
@@ -150,8 +149,8 @@ static int parse_allowed(const jwt_policy *p, const char *token, size_t len, jws
     return 0;
 }
 
-jwt_verdict jwt_check_with_key(const jwt_policy *policy, const char *token, size_t len, const jwk *key,
-                               time_t now, char *detail, size_t detail_size) {
+jwt_verdict jwt_check_with_key(const jwt_policy *policy, const char *token, size_t len, const jwk *key, time_t now,
+                               char *detail, size_t detail_size) {
     jws j;
     if (parse_allowed(policy, token, len, &j, detail, detail_size) != 0) return JWT_INVALID;
     double exp;
@@ -173,8 +172,8 @@ jwt_verdict jwt_verifier_check(jwt_verifier *v, const char *token, size_t len, t
     jws j;
     if (parse_allowed(&v->policy, token, len, &j, detail, detail_size) != 0) return JWT_INVALID;
     jwk key;
-    jwks_lookup found = jwks_cache_key(v->keys, j.kid != NULL, j.kid, j.kid_len, jws_alg_key_type(j.alg), now,
-                                       &key, detail, detail_size);
+    jwks_lookup found = jwks_cache_key(v->keys, j.kid != NULL, j.kid, j.kid_len, jws_alg_key_type(j.alg), now, &key,
+                                       detail, detail_size);
     jwt_verdict r;
     double exp = 0;
     if (found == JWKS_UNAVAILABLE) {

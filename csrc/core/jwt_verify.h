@@ -18,20 +18,20 @@
 #define JWT_LEEWAY_S 60
 
 typedef struct {
-    unsigned algorithms;            /* JWS_ALG_BIT()s accepted (JWT_ALGORITHMS) */
-    const char *issuer;             /* NULL: iss not checked */
-    const char *const *audiences;   /* audience_count entries; 0: aud not checked */
+    unsigned algorithms;          /* JWS_ALG_BIT()s accepted (JWT_ALGORITHMS) */
+    const char *issuer;           /* NULL: iss not checked */
+    const char *const *audiences; /* audience_count entries; 0: aud not checked */
     size_t audience_count;
-    size_t cache_size;              /* verified tokens remembered; 0: none */
-    long cache_ttl_s;               /* and for at most this long (never past exp); <= 0: none */
+    size_t cache_size; /* verified tokens remembered; 0: none */
+    long cache_ttl_s;  /* and for at most this long (never past exp); <= 0: none */
 } jwt_policy;
 
 typedef struct jwt_verifier jwt_verifier;
 
 typedef enum {
     JWT_VERIFIED,
-    JWT_INVALID,          /* not a JWS, refused alg, no key, bad signature, claims refused */
-    JWT_KEYS_UNAVAILABLE  /* no key set ever fetched, and it cannot be had now */
+    JWT_INVALID,         /* not a JWS, refused alg, no key, bad signature, claims refused */
+    JWT_KEYS_UNAVAILABLE /* no key set ever fetched, and it cannot be had now */
 } jwt_verdict;
 
 /* Takes the key set (owned from now on, also on failure). */
@@ -45,7 +45,7 @@ jwt_verdict jwt_verifier_check(jwt_verifier *v, const char *token, size_t len, t
 
 /* The verification of jwt_verifier_check without the key set: one parsed token under a given key, then its
    claims. For tests, fuzzing and the benchmark's bare-verification baseline. */
-jwt_verdict jwt_check_with_key(const jwt_policy *policy, const char *token, size_t len, const jwk *key,
-                               time_t now, char *detail, size_t detail_size);
+jwt_verdict jwt_check_with_key(const jwt_policy *policy, const char *token, size_t len, const jwk *key, time_t now,
+                               char *detail, size_t detail_size);
 
 #endif

@@ -58,8 +58,8 @@ static int algorithms_mask(PyObject *seq, unsigned *mask) {
 }
 
 jwt_verifier *jwt_glue_verifier(PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"url", "timeout_ms", "ca_file", "issuer", "audiences", "algorithms", "cache_ttl",
-                               "cache_size", NULL};
+    static char *keywords[] = {"url",        "timeout_ms", "ca_file",    "issuer", "audiences",
+                               "algorithms", "cache_ttl",  "cache_size", NULL};
     const char *url, *ca_file = NULL, *issuer = NULL;
     long timeout_ms, cache_ttl = 300;
     Py_ssize_t cache_size = 1024;
@@ -73,8 +73,8 @@ jwt_verifier *jwt_glue_verifier(PyObject *args, PyObject *kwargs) {
         return NULL;
     }
     jwt_policy policy = {0};
-    policy.algorithms = JWS_ALG_BIT(JWS_RS256) | JWS_ALG_BIT(JWS_PS256) | JWS_ALG_BIT(JWS_ES256) |
-                        JWS_ALG_BIT(JWS_EDDSA);
+    policy.algorithms =
+        JWS_ALG_BIT(JWS_RS256) | JWS_ALG_BIT(JWS_PS256) | JWS_ALG_BIT(JWS_ES256) | JWS_ALG_BIT(JWS_EDDSA);
     if (algorithms != NULL && algorithms != Py_None && algorithms_mask(algorithms, &policy.algorithms) != 0)
         return NULL;
     policy.issuer = issuer;
