@@ -474,3 +474,13 @@ def test_threads_share_one_key_set_through_a_rotation(jwks_endpoint, verifying):
     assert all(isinstance(e, oauth_proxy.Unauthorized) and e.reason == "invalid_token" for e in errors)
     assert all(results) and len(results) + len(errors) == len(tokens)
     assert proxy.authenticate(bearer_event(mint("ES256", jti="after"))).verified
+
+
+def test_context_claims_and_route_scopes_of_a_verified_bearer_token(verifying, denials):
+    proxy = verifying(context_claims="tenant", route_scopes="GET /orders=orders:read")
+    response = proxy.authorize(bearer_event(mint("RS256", tenant="acme", scope="orders:read")))
+    assert response["context"]["tenant"] == "acme"
+    assert response["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    denied = proxy.authorize(bearer_event(mint("RS256", tenant="acme", scope="other")))
+    assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert denials.reasons[-1] == "insufficient_scope"
