@@ -484,3 +484,24 @@ def test_context_claims_and_route_scopes_of_a_verified_bearer_token(verifying, d
     denied = proxy.authorize(bearer_event(mint("RS256", tenant="acme", scope="other")))
     assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert denials.reasons[-1] == "insufficient_scope"
+
+
+# ---- with the phantom token exchange -------------------------------------------------------------------------
+
+def test_the_phantom_exchanges_jwt_must_verify(verifying, introspection_endpoint, denials):
+    good, forged = mint("ES256", sub="bob"), mint("ES256", key=pyjwt_stranger_p256(), sub="mallory")
+    introspection_endpoint.issue("opaque-good", jwt=good)
+    introspection_endpoint.issue("opaque-forged", jwt=forged)
+    proxy = verifying(use_phantom_token=True, introspection_url=introspection_endpoint.url, client_id="gw",
+                      client_secret="gw-secret")
+    identity = proxy.authenticate(cookie_event("opaque-good"))
+    assert identity.verified and identity.token == good and identity.principal == "bob"
+    unauthorized(proxy, cookie_event("opaque-forged"), denials)
+    # a bearer token must itself be a JWS that verifies, before any exchange
+    unauthorized(proxy, bearer_event("opaque-good"), denials)
+
+
+def pyjwt_stranger_p256():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1())
