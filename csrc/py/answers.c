@@ -41,10 +41,12 @@ static int answer_denial(Authorizer *self, const decision *d, PyObject *event) {
         /* A 500 is the authorization server failing us: its introspection endpoint or its key set. */
         const char *detail = d->detail[0] ? d->detail : "no usable answer";
         report_denial(self, code_of(why), why->code, why->status, event, detail);
-        PyErr_Format(g.introspection_error,
-                     why == REASON(JWKS_UNAVAILABLE) ? "the JWKS could not be fetched: %s"
-                                                     : "token introspection failed: %s",
-                     detail);
+        PyObject *message = PyUnicode_FromFormat(why == REASON(JWKS_UNAVAILABLE) ? "the JWKS could not be fetched: %s"
+                                                                                 : "token introspection failed: %s",
+                                                 detail);
+        /* .reason tells the two apart (the class's own is introspection_failed). */
+        if (message != NULL) raise_denial(g.introspection_error, message, why);
+        Py_XDECREF(message);
         return 0;
     }
     /* An invalid_token line says which check refused the token (a fixed phrase, never token text). */

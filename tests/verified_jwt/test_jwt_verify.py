@@ -273,6 +273,7 @@ def test_no_keys_ever_fetched_is_500_jwks_unavailable(failure, jwks_endpoint, ve
     with pytest.raises(oauth_proxy.IntrospectionError) as caught:
         proxy.authorize(bearer_event(mint("RS256")))
     assert "jwks" in str(caught.value).lower()
+    assert caught.value.reason == "jwks_unavailable" and caught.value.status == 500
     assert denials.reasons[-1] == "jwks_unavailable"
     assert oauth_proxy.REASONS["jwks_unavailable"] == 500
     assert oauth_proxy.REASONS["invalid_token"] == 401
