@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_VECTORS = HERE.parent / "tests" / "vectors" / "curity-v1.json"
 # Curity's second cookie generation (no version byte); cookie_decrypt reads these with the generation bits set.
 V2_VECTORS = HERE.parent / "tests" / "vectors" / "curity-v2.json"
+JWS_VECTORS = HERE.parent / "tests" / "vectors" / "jws_rfc.json"
 
 
 def b64url_decode(text: str) -> bytes:
@@ -47,6 +48,25 @@ def route_match_seeds() -> dict:
             [("GE", True, "/a/"), ("DELETE", False, "/a/../b")],
             [("GE", "/a//"), ("ge", "/a/"), ("Get", "/a/../b")]),
     }
+
+
+# fuzz_jws.c's first byte picks its key: 0 the RSA key of RFC 7515 A.2, 1 P-256 (A.3), 2 P-521 (RFC 7520), 3
+# Ed25519 (RFC 8037); the high bit accepts every algorithm.
+_JWS_KEY = {"RS256": 0, "PS384": 0, "ES256": 1, "ES512": 2, "EdDSA": 3}
+
+
+def jws_seeds() -> dict:
+    """Seeds for fuzz_jws.c, fuzz_jwk.c and fuzz_jwks_cache.c from the published JWS examples."""
+    vectors = json.loads(JWS_VECTORS.read_text(encoding="utf-8"))["vectors"]
+    seeds: dict = {"jws": {}, "jwk": {}, "jwks_cache": {}}
+    for i, v in enumerate(vectors):
+        seeds["jws"][f"vector-{i}"] = bytes([0x80 | _JWS_KEY[v["alg"]]]) + v["token"].encode()
+        seeds["jwk"][f"vector-{i}"] = json.dumps({"keys": [v["jwk"]]}).encode()
+    seeds["jwk"]["all"] = json.dumps({"keys": [v["jwk"] for v in vectors]}).encode()
+    # fuzz_jwks_cache.c: fetch answers (0-2 a key set, 3 a failure, 4 not a key set) and lookups interleaved
+    seeds["jwks_cache"].update({"rotation": b"\x00\x01\x10\x03\x30\x02\x03\x71\x03",
+                                "down-then-up": b"\x03\x00\x03\x00\x00\x01\x70\x01"})
+    return seeds
 
 
 def main() -> int:
@@ -106,6 +126,7 @@ def main() -> int:
         "replace": b"\x07\x00\x00\x00\x01\x08\x00\x01\x00",
     })
     seeds["route_match"].update(route_match_seeds())
+    seeds.update(jws_seeds())
     seeds["utf8"].update({"mixed": "aé€😀\U0010ffff".encode(), "surrogate": b"\xed\xa0\x80", "overlong": b"\xc0\xaf"})
     for target, files in seeds.items():
         folder = HERE / "corpus" / target

@@ -32,7 +32,7 @@ def _proxy(**overrides) -> oauth_proxy.OAuthProxy:
 def build() -> Dict[str, Callable[[], None]]:
     plain = _proxy()
     rotated = _proxy(previous_encryption_keys=[OLD_KEY])
-    bearer = _proxy(allow_token=True, required_scopes=["read"])
+    bearer = _proxy(allow_token=True)
     scoped = _proxy(required_scopes=["admin"])
     iam = _proxy(http_api_response_format="iam")
     jar = cookies(JWT)
@@ -132,6 +132,7 @@ def build() -> Dict[str, Callable[[], None]]:
     }
     if hasattr(_core.Authorizer, "_enable_phantom"):
         cases.update(_phantom_cases(allowed, unauthorized, raises))
+    cases.update(_jwt_cases(allowed, unauthorized, raises))
     return cases
 
 
@@ -341,6 +342,32 @@ def _phantom_cases(allowed, unauthorized, raises) -> Dict[str, Callable[[], None
     }
 
 
+def _jwt_cases(allowed, unauthorized, raises) -> Dict[str, Callable[[], None]]:
+    """Verified JWTs (JWKS_URL): a first-sight verification (no verified-token cache), a cached one, a refused
+    token, and a key set that cannot be had."""
+    from conftest import free_port
+    from verified_jwt.jwks_support import JwksEndpoint, mint
+
+    endpoint = JwksEndpoint()
+    SERVERS.append(endpoint)
+
+    def verifying(**overrides):
+        return _proxy(allow_token=True, jwks_url=endpoint.url, required_scopes=["read"], **overrides)
+
+    good = {alg: bearer_event(mint(alg, scope="read write", exp=4102444800)) for alg in ("RS256", "ES256", "EdDSA")}
+    header, payload, signature = mint("RS256", scope="read", exp=4102444800).split(".")
+    flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    forged = bearer_event(f"{header}.{payload}.{flipped}")
+    uncached = verifying(introspection_cache_ttl=0)
+    unreachable = _proxy(allow_token=True, jwks_url=f"http://127.0.0.1:{free_port()}/jwks")
+    return {
+        **{f"jwt_verified_{alg.lower()}": allowed(uncached, event, "alice") for alg, event in good.items()},
+        "jwt_verified_cached": allowed(verifying(), good["ES256"], "alice"),
+        "invalid_token": unauthorized(uncached, forged),
+        "jwks_unavailable": raises(oauth_proxy.IntrospectionError, lambda: unreachable.authorize(good["RS256"])),
+    }
+
+
 def close_servers() -> None:
     while SERVERS:
         SERVERS.pop().close()
@@ -351,7 +378,8 @@ def calls_for(name: str, calls: int) -> int:
         # A new proxy, two threads and two connections per call; a leaked connection (its 64 KiB buffer
         # and a curl handle) per call would still add megabytes over this many.
         return max(1, calls // (NETWORK_SHARE * 10))
-    return max(1, calls // NETWORK_SHARE) if name.startswith("phantom_network") else calls
+    network = name.startswith("phantom_network") or name == "jwks_unavailable"
+    return max(1, calls // NETWORK_SHARE) if network else calls
 
 
 def run(name: str, calls: int, outcomes: Dict[str, Callable[[], None]]) -> None:

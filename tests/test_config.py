@@ -143,7 +143,7 @@ def test_ca_file_must_exist(tmp_path):
 def test_keyword_form_takes_values_as_given():
     cfg = oauth_proxy.Config(trusted_web_origins=[ORIGIN], cookie_name_prefix="example", encryption_key=KEY,
                              previous_encryption_keys=[OLD_KEY], allow_token=True, required_scopes=["a", "b"],
-                             introspection_cache_ttl=0)
+                             introspection_cache_ttl=0, jwks_url="https://login.example.com/jwks")
     assert cfg.allow_token is True and cfg.required_scopes == ("a", "b") and cfg.previous_encryption_keys == (OLD_KEY,)
     assert oauth_proxy.Config(trusted_web_origins=[ORIGIN], cookie_name_prefix="e", encryption_key=KEY,
                               required_scopes="a b").required_scopes == ("a", "b")

@@ -105,6 +105,10 @@ TAMPERED_AT = f"{PREFIX}-at={AT_COOKIE[:-3]}xyz"
 TAMPERED_CSRF = f"{PREFIX}-csrf={CSRF_COOKIE[:-3]}xyz"
 CSRF_HEADER = f"x-{PREFIX}-csrf"
 
+# JWKS_URL set, and tokens refused before any key is needed (not a JWS, or an alg outside JWT_ALGORITHMS): the
+# key set is never fetched.
+UNFETCHED = {"allow_token": True, "jwks_url": "http://127.0.0.1:9/jwks", "jwt_algorithms": ["EdDSA"]}
+
 # (reason, config overrides, event): every denial reason the cookie path has, each carrying secrets.
 DENIALS = [
     ("missing_origin", {}, rest_event(headers={"Cookie": jar(AT, CSRF_PAIR)})),
@@ -118,9 +122,9 @@ DENIALS = [
     ("at_decrypt_failed", {}, rest_event(headers={"Origin": ORIGIN, "Cookie": jar(TAMPERED_AT, CSRF_PAIR)})),
     ("at_decrypt_failed", {"previous_encryption_keys": []}, rest_event(headers={"Origin": ORIGIN, "Cookie": OLD_AT})),
     ("insufficient_scope", {"required_scopes": ["admin"]}, rest_event(headers={"Origin": ORIGIN, "Cookie": JWT_AT})),
-    ("insufficient_scope", {"required_scopes": ["admin"], "allow_token": True},
-     rest_event(headers={"Authorization": f"Bearer {JWT}"})),
-    ("insufficient_scope", {"required_scopes": ["read"], "allow_token": True},
+    # A bearer token that is no verifiable JWS is refused before any key is needed (the URL is never fetched).
+    ("invalid_token", {"required_scopes": ["admin"], **UNFETCHED}, rest_event(headers={"Authorization": f"Bearer {JWT}"})),
+    ("invalid_token", {"required_scopes": ["read"], **UNFETCHED},
      http_event("GET", headers={"authorization": f"Bearer {OPAQUE}"})),
     ("bad_event", {}, rest_event(headers={"Origin": ORIGIN, "Cookie": jar(AT, CSRF_PAIR)}, arn=None)),
     ("bad_event", {}, rest_event(headers={"Origin": ORIGIN, "Cookie": jar(AT, f"{PREFIX}-csrf=" + "A" * 17000)})),
@@ -145,7 +149,8 @@ def test_denials_leak_nothing(reason, overrides, event, everything):
 def test_every_denial_reason_of_the_cookie_path_is_covered():
     assert {d[0] for d in DENIALS} == {
         "missing_origin", "untrusted_origin", "csrf_cookie_missing", "csrf_header_missing", "csrf_mismatch",
-        "csrf_decrypt_failed", "at_cookie_missing", "at_decrypt_failed", "insufficient_scope", "bad_event"}
+        "csrf_decrypt_failed", "at_cookie_missing", "at_decrypt_failed", "insufficient_scope", "bad_event",
+        "invalid_token"}
 
 
 def test_denials_log_their_reason_and_nothing_else(caplog):
@@ -159,7 +164,9 @@ def test_denials_log_their_reason_and_nothing_else(caplog):
             pass
         lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "oauth_proxy"]
         assert [line["reason"] for line in lines] == [reason]
-        assert set(lines[0]) <= {"event", "reason", "status", "method", "path", "apiRequestId", "awsRequestId"}
+        # invalid_token says which check refused the token: a fixed phrase, never token text.
+        detail = {"detail"} if reason == "invalid_token" else set()
+        assert set(lines[0]) <= {"event", "reason", "status", "method", "path", "apiRequestId", "awsRequestId"} | detail
 
 
 BAD_CONFIGS = [
@@ -283,9 +290,12 @@ def test_cli_errors_leak_nothing(monkeypatch, everything, tmp_path):
             env["REQUIRED_SCOPES"] = " ".join(overrides["required_scopes"])
         if overrides.get("allow_token"):
             env["ALLOW_TOKEN"] = "true"
+        if overrides.get("jwks_url"):
+            env["JWKS_URL"] = overrides["jwks_url"]
+            env["JWT_ALGORITHMS"] = ",".join(overrides["jwt_algorithms"])
         if "previous_encryption_keys" in overrides:
             env["PREVIOUS_ENCRYPTION_KEYS"] = ""
-        for name in ("REQUIRED_SCOPES", "ALLOW_TOKEN"):
+        for name in ("REQUIRED_SCOPES", "ALLOW_TOKEN", "JWKS_URL", "JWT_ALGORITHMS"):
             monkeypatch.delenv(name, raising=False)
         assert run_cli(["authorize", str(path)], monkeypatch, env) == 1
         everything(f"cli authorize {reason}")

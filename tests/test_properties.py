@@ -255,6 +255,11 @@ def bearer_event(token: str) -> dict:
     return rest_event(headers={"Authorization": f"Bearer {token}"})
 
 
+def cookie_event(token: str) -> dict:
+    """A browser's GET with the token in the -at cookie: scopes are checked on this path without JWKS_URL."""
+    return rest_event(headers={"Origin": ORIGIN, "Cookie": f"{PREFIX}-at={oauth_proxy.encrypt_cookie(token, KEY)}"})
+
+
 JWT_HEADER = b64url(b'{"alg":"RS256"}')
 
 
@@ -267,7 +272,7 @@ SCOPED = {}
 
 def scoped_proxy(required: Tuple[str, ...]):
     if required not in SCOPED:
-        SCOPED[required] = proxy(allow_token=True, required_scopes=list(required), log_level="CRITICAL")
+        SCOPED[required] = proxy(required_scopes=list(required), log_level="CRITICAL")
     return SCOPED[required]
 
 
@@ -279,7 +284,7 @@ def test_principal_and_scope_check_agree_with_json_loads(claims, ensure_ascii, r
     parsed = json.loads(payload)
     sub, scope = parsed.get("sub"), parsed.get("scope")
     granted = isinstance(scope, str) and all(word in scope.split(" ") for word in required)
-    response = scoped_proxy(tuple(required)).authorize(bearer_event(token))
+    response = scoped_proxy(tuple(required)).authorize(cookie_event(token))
     if required and not granted:
         assert response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
         assert response["principalId"] == "anonymous"
@@ -382,5 +387,5 @@ def test_deep_nesting_is_refused_at_64_levels_without_recursing_further(depth, i
 
 def test_make_jwt_helper_tokens_are_read(denials):
     token = make_jwt({"sub": "alice", "scope": "read write"})
-    response = proxy(allow_token=True, required_scopes="read").authorize(bearer_event(token))
+    response = proxy(required_scopes="read").authorize(cookie_event(token))
     assert response["principalId"] == "alice"

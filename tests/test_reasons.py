@@ -38,7 +38,7 @@ def test_the_statuses_are_what_api_gateway_answers():
         "untrusted_origin": 403, "missing_origin": 403, "csrf_cookie_missing": 403, "csrf_header_missing": 403,
         "csrf_mismatch": 403, "csrf_decrypt_failed": 403, "insufficient_scope": 403, "bad_event": 403,
         "at_cookie_missing": 401, "at_decrypt_failed": 401, "token_inactive": 401,
-        "introspection_failed": 500,
+        "introspection_failed": 500, "invalid_token": 401, "jwks_unavailable": 500,
     }
 
 

@@ -44,6 +44,10 @@ def sample_text(setting, tmp_path) -> str:
         return str(setting.limits[1])
     if setting.kind in (settings.CHOICE, settings.GENERATIONS):
         return next(word for word in setting.limits if word != setting.default).lower()
+    if setting.kind == settings.LIST:
+        if setting.limits:
+            return next(str(word) for word in setting.limits if word not in setting.default)
+        return "first, second"
     if setting.kind == settings.FILE:
         path = tmp_path / "file.pem"
         path.write_text("-----BEGIN CERTIFICATE-----\n")
@@ -57,6 +61,8 @@ def env_text(value: object) -> str:
         return "true" if value else "false"
     if value is None or value == ():
         return ""
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value)
     return str(value)
 
 
@@ -211,8 +217,8 @@ def test_env_template_names_every_variable_with_its_default_or_blank():
             assert values[setting.env] == text, setting
 
 
-def test_list_kind_for_rows_to_come():
-    # No row uses it yet: comma-separated values such as an audience list or a set of algorithms.
+def test_list_kind():
+    # Comma-separated values such as JWT_AUDIENCE, or a choice of words such as JWT_ALGORITHMS.
     from oauth_proxy.config import _CHECKS, _PARSERS
     from oauth_proxy.settings import Setting
 

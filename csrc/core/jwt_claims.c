@@ -474,3 +474,26 @@ void jwt_claims_clear(jwt_claims *claims) {
     free(claims->scope);
     memset(claims, 0, sizeof *claims);
 }
+
+int json_member_number(const json_member *member, double *value) {
+    json_reader r = {member->raw, member->raw + member->raw_len};
+    return member->type == JSON_NUMBER && read_number(&r, value) == 0 && r.p == r.end ? 0 : -1;
+}
+
+int json_array_next(const json_member *array, size_t *offset, json_member *element) {
+    if (array->raw_len < 2 || array->raw[0] != '[' || *offset >= array->raw_len) return -1;
+    json_reader r = {array->raw + (*offset == 0 ? 1 : *offset), array->raw + array->raw_len};
+    skip_blanks(&r);
+    /* First call: an empty array ends at once. Later ones: a comma, or the closing bracket, follows. */
+    int more = *offset == 0 ? (r.p < r.end && *r.p == ']' ? 0 : 1) : next_or_close(&r, ']');
+    if (more <= 0) {
+        *offset = array->raw_len;
+        return more;
+    }
+    skip_blanks(&r);
+    const unsigned char *value = r.p;
+    if (r.p >= r.end || skip_value(&r, 1) != 0) return -1;
+    *element = (json_member){json_type_of(*value), value, (size_t)(r.p - value)};
+    *offset = (size_t)(r.p - array->raw);
+    return 1;
+}

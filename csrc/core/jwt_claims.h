@@ -63,4 +63,12 @@ int json_members(const unsigned char *json, size_t len, const json_wanted *want)
 /* The decoded UTF-8 of a JSON_STRING member: malloc'ed, NUL-terminated, or NULL when out of memory. */
 char *json_member_string(const json_member *member, size_t *len);
 
+/* The number of a JSON_NUMBER member (fractions kept, exponent clamped): 0, or -1 for another type. */
+int json_member_number(const json_member *member, double *value);
+
+/* The elements of an array member (raw text starting with '['), one per call: *offset starts at 0.
+   1 with *element set, 0 at the end, -1 when the member is not a well-formed array. The element spans point
+   into the member's text; an element's type is as for json_member. */
+int json_array_next(const json_member *array, size_t *offset, json_member *element);
+
 #endif

@@ -22,7 +22,9 @@
     X(TOKEN_INACTIVE, "token_inactive", 401)             \
     X(INTROSPECTION_FAILED, "introspection_failed", 500) \
     X(INSUFFICIENT_SCOPE, "insufficient_scope", 403)     \
-    X(BAD_EVENT, "bad_event", 403)
+    X(BAD_EVENT, "bad_event", 403)                       \
+    X(INVALID_TOKEN, "invalid_token", 401)               \
+    X(JWKS_UNAVAILABLE, "jwks_unavailable", 500)
 
 typedef struct {
     const char *code; /* the reason code of the log line, Forbidden/Unauthorized.reason and REASONS */

@@ -38,12 +38,20 @@ static PyObject *raise_denial(PyObject *type, PyObject *message, const reason *w
 static int answer_denial(Authorizer *self, const decision *d, PyObject *event) {
     const reason *why = d->denial;
     if (why->status == 500) {
+        /* A 500 is the authorization server failing us: its introspection endpoint or its key set. */
         const char *detail = d->detail[0] ? d->detail : "no usable answer";
         report_denial(self, code_of(why), why->code, why->status, event, detail);
-        PyErr_Format(g.introspection_error, "token introspection failed: %s", detail);
+        PyObject *message = PyUnicode_FromFormat(why == REASON(JWKS_UNAVAILABLE) ? "the JWKS could not be fetched: %s"
+                                                                                 : "token introspection failed: %s",
+                                                 detail);
+        /* .reason tells the two apart (the class's own is introspection_failed). */
+        if (message != NULL) raise_denial(g.introspection_error, message, why);
+        Py_XDECREF(message);
         return 0;
     }
-    report_denial(self, code_of(why), why->code, why->status, event, NULL);
+    /* An invalid_token line says which check refused the token (a fixed phrase, never token text). */
+    report_denial(self, code_of(why), why->code, why->status, event,
+                  why == REASON(INVALID_TOKEN) && d->detail[0] ? d->detail : NULL);
     if (why->status == 403) return 1;
     raise_denial(g.unauthorized, g.s_unauthorized, why);
     return 0;
@@ -131,8 +139,9 @@ PyObject *answer_authenticate(Authorizer *self, PyObject *event) {
         PyObject *principal = decision_principal(&d);
         PyObject *token = principal ? PyUnicode_DecodeUTF8(d.token, (Py_ssize_t)d.token_len, "strict") : NULL;
         if (token != NULL) {
-            identity_fields fields = {
-                token, principal, d.bearer ? g.s_bearer : g.s_cookie, d.resource, d.req.arn, self->serial, d.is_jwt};
+            identity_fields fields = {token,      principal, d.bearer ? g.s_bearer : g.s_cookie,
+                                      d.resource, d.req.arn, self->serial,
+                                      d.is_jwt,   d.verified};
             char *scope = d.claims.scope; /* handed to the Identity, which makes its scopes from it on demand */
             d.claims.scope = NULL;
             result = identity_new(&fields, scope, d.claims.scope_len);

@@ -16,6 +16,7 @@
 #include "python_api.h"
 #include "cookie_crypto.h"
 #include "event.h"
+#include "jwt_verify.h"
 #include "metrics.h"
 #include "phantom.h"
 #include "route_scopes.h"
@@ -48,6 +49,7 @@ typedef struct {
     PyObject *on_deny;           /* called as on_deny(reason, status, event[, detail]) before every denial */
     phantom *phantom;            /* NULL unless USE_PHANTOM_TOKEN: then step 5 exchanges the token for a JWT */
     authorizer_metrics *metrics; /* NULL unless METRICS=true; updated with the GIL held */
+    jwt_verifier *jwt;           /* NULL unless JWKS_URL: then JWTs must verify (decision.c says which) */
 } Authorizer;
 
 /* Creates the Authorizer type (a heap type, subclassable: oauth_proxy.OAuthProxy extends it). */

@@ -23,6 +23,8 @@ void authorizer_release_config(Authorizer *self) {
     free(self->names_storage);
     phantom_free(self->phantom);
     self->phantom = NULL;
+    jwt_verifier_free(self->jwt);
+    self->jwt = NULL;
     free(self->metrics);
     self->metrics = NULL;
     route_table_free(&self->routes);

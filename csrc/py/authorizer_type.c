@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "answers.h"
+#include "jwt_glue.h"
 #include "metrics_take.h"
 #include "phantom_glue.h"
 
@@ -69,6 +70,18 @@ static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyO
     Py_RETURN_NONE;
 }
 
+/* Called by OAuthProxy.__init__ when JWKS_URL is set, before any request (jwt_glue.h has the arguments). */
+static PyObject *Authorizer_enable_jwks(Authorizer *self, PyObject *args, PyObject *kwargs) {
+    if (!authorizer_configured(self)) return NULL;
+    if (self->jwt != NULL) {
+        PyErr_SetString(PyExc_TypeError, "JWT verification is enabled once; make a new Authorizer instead");
+        return NULL;
+    }
+    self->jwt = jwt_glue_verifier(args, kwargs);
+    if (self->jwt == NULL) return NULL;
+    Py_RETURN_NONE;
+}
+
 /* Called by OAuthProxy.__init__ when METRICS is true, before any request. */
 static PyObject *Authorizer_enable_metrics(Authorizer *self, PyObject *unused) {
     (void)unused;
@@ -105,6 +118,10 @@ static PyMethodDef Authorizer_methods[] = {
      "pool_size=4)"
      "\n\nTurns on the phantom token exchange (step 5 of the decision); ValueError when libcurl cannot be loaded "
      "or a setting is unusable."},
+    {"_enable_jwks", (PyCFunction)(void (*)(void))Authorizer_enable_jwks, METH_VARARGS | METH_KEYWORDS,
+     "_enable_jwks(url, timeout_ms, ca_file=None, issuer=None, audiences=(), algorithms=None, cache_ttl=300, "
+     "cache_size=1024)\n\nJWTs must verify against the key set at url (JWKS_URL); ValueError when libcurl cannot "
+     "be loaded or a setting is unusable."},
     {"_enable_metrics", (PyCFunction)Authorizer_enable_metrics, METH_NOARGS,
      "_enable_metrics()\n\nStarts counting decisions, introspection calls and cache use (METRICS=true)."},
     {"_take_metrics", (PyCFunction)Authorizer_take_metrics, METH_NOARGS,

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "module_state.h"
 #include "request_checks.h"
@@ -88,6 +89,17 @@ static decision_outcome denied(decision *d, const reason *why) {
     return DECIDED_DENY;
 }
 
+/* With JWKS_URL: the token must verify. DECIDED_ALLOW to go on, or the decision (401 INVALID_TOKEN, 500
+   JWKS_UNAVAILABLE when no key set could ever be had). A fetch of the key set runs without the GIL. */
+static decision_outcome verify_token(Authorizer *self, decision *d) {
+    jwt_verdict verdict =
+        jwt_verifier_check(self->jwt, d->token, d->token_len, time(NULL), d->detail, sizeof d->detail);
+    if (verdict == JWT_INVALID) return denied(d, REASON(INVALID_TOKEN));
+    if (verdict == JWT_KEYS_UNAVAILABLE) return denied(d, REASON(JWKS_UNAVAILABLE));
+    d->verified = 1;
+    return DECIDED_ALLOW;
+}
+
 /* Step 5: the opaque token is swapped for the JWT behind it, whose claims come parsed with it (once, when the
    JWT came in; a cache hit does not parse it again). */
 static decision_outcome exchange_phantom(Authorizer *self, decision *d) {
@@ -102,7 +114,8 @@ static decision_outcome exchange_phantom(Authorizer *self, decision *d) {
     d->token = jwt;
     d->token_len = jwt_len;
     d->is_jwt = 1;
-    return DECIDED_ALLOW;
+    d->verified = 0; /* a new token: the endpoint's JWT is verified in its own right */
+    return self->jwt != NULL ? verify_token(self, d) : DECIDED_ALLOW;
 }
 
 /* Step 6: REQUIRED_SCOPES, and the best ROUTE_SCOPES entry for the request's route. The token's claims are read
@@ -137,7 +150,8 @@ decision_outcome decide(Authorizer *self, PyObject *event, decision *d) {
     d->token = NULL;
     d->token_len = 0;
     memset(&d->claims, 0, sizeof d->claims);
-    d->is_jwt = d->bearer = 0;
+    d->is_jwt = d->bearer = d->verified = 0;
+    d->detail[0] = '\0';
     d->payload = NULL;
     d->found = NULL;
     d->denial = NULL;
@@ -167,6 +181,12 @@ decision_outcome decide(Authorizer *self, PyObject *event, decision *d) {
         const reason *why = check_cookies(self, &d->req, &d->token, &d->token_len);
         if (why != NULL) return denied(d, why);
         if (d->token == NULL) return DECIDED_ERROR;
+    }
+    /* With JWKS_URL, a bearer token must be a JWS that verifies; a cookie token only when it has the form of
+       one (an opaque one goes on to the exchange, or upstream). */
+    if (self->jwt != NULL && (d->bearer || jws_shaped(d->token, d->token_len))) {
+        decision_outcome verified = verify_token(self, d);
+        if (verified != DECIDED_ALLOW) return verified;
     }
 
     int have_claims = 0;

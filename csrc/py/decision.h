@@ -19,9 +19,11 @@ typedef struct {
     unsigned char *payload; /* with CONTEXT_CLAIMS: the JWT payload `found` points into, else NULL */
     json_member *found;     /* with CONTEXT_CLAIMS: the claims' members, read in the same scan as sub and scope */
     int bearer;             /* the token came from the Authorization header (step 1) */
+    int verified;           /* the token's signature was verified against the JWKS */
     const reason *denial;   /* on DECIDED_DENY: why, and so the status (401, 403 or 500) */
-    /* With INTROSPECTION_FAILED: an HTTP status or a transport error category for the log line, never a token,
-       a credential or the endpoint's answer (introspect_answer.c and curl_handle.c write it). */
+    /* With INTROSPECTION_FAILED or JWKS_UNAVAILABLE: an HTTP status or a transport error category for the log
+       line; with INVALID_TOKEN: which check refused the token. Never a token, a credential or an endpoint's
+       answer (introspect_answer.c, curl_handle.c and jwt_verify.c write it). */
     char detail[128];
 } decision;
 

@@ -161,6 +161,11 @@ static PyObject *get_resource(Identity *self, void *c) {
     return new_ref(self->f.resource);
 }
 
+static PyObject *get_verified(Identity *self, void *c) {
+    (void)c;
+    return PyBool_FromLong(self->f.verified);
+}
+
 static PyGetSetDef Identity_getset[] = {
     {"token", (getter)get_token, NULL,
      "The token that goes upstream (the JWT after a phantom exchange), no \"Bearer \".", NULL},
@@ -172,6 +177,8 @@ static PyGetSetDef Identity_getset[] = {
     {"claims", (getter)Identity_claims, NULL,
      "The JWT payload as a read-only mapping (objects read-only mappings, arrays tuples); empty for an opaque token.",
      NULL},
+    {"verified", (getter)get_verified, NULL,
+     "True when the token's signature was verified against the JWKS (JWKS_URL), else False.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

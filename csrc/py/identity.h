@@ -18,6 +18,7 @@ typedef struct {
     PyObject *arn;               /* the method or route ARN of the event it was made for */
     unsigned long long producer; /* the serial of the authorizer that made it (never 0) */
     int is_jwt;
+    int verified; /* the token's signature was verified against the JWKS */
 } identity_fields;
 
 /* A new Identity. Borrows the objects of `fields` (new references are taken); takes ownership of `scope` (the

@@ -9,6 +9,7 @@
 #include "ca_bundle.h"
 #include "cookie_crypto.h"
 #include "identity.h"
+#include "jwt_glue.h"
 #include "module_state.h"
 #include "reasons.h"
 #include "token_digest.h"
@@ -123,6 +124,11 @@ static PyObject *system_ca_bundle_path(PyObject *module, PyObject *unused) {
 static PyMethodDef module_methods[] = {
     {"_system_ca_bundle", system_ca_bundle_path, METH_NOARGS,
      "The PEM bundle introspection trusts when INTROSPECTION_CA_FILE is unset (None: libcurl's default)."},
+    {"_jwk_load", jwt_glue_jwk_load, METH_O,
+     "_jwk_load(jwk_json) -> key\n\nOne verification key, for tests and benchmarks (ValueError if unusable)."},
+    {"_jws_check", jwt_glue_jws_check, METH_VARARGS,
+     "_jws_check(key, token, now, claims) -> str\n\n'' when the token verifies under key (any supported alg; "
+     "with claims, exp and nbf at now too), else the reason. For tests and benchmarks."},
     {"encrypt_cookie", (PyCFunction)(void (*)(void))encrypt_cookie, METH_VARARGS | METH_KEYWORDS,
      "encrypt_cookie(plaintext, key_hex, format=\"v1\") -> str\n\nA cookie value of Curity's generation "
      "`format` (\"v1\" or \"v2\") with a fresh random IV."},

@@ -31,10 +31,18 @@ class Identity:
     def source(self) -> str: ...  # "cookie" or "bearer"
     @property
     def resource(self) -> str: ...
+    @property
+    def verified(self) -> bool: ...  # the signature was verified against the JWKS (JWKS_URL)
 
 def encrypt_cookie(plaintext: str, key_hex: str, format: str = "v1") -> str: ...  # format: "v1" or "v2"
 def decrypt_cookie(value: str, key_hex: str, format: str = "v1") -> str: ...
 def _system_ca_bundle() -> str | None: ...
+
+@final
+class _Jwk: ...  # one verification key (a capsule), for tests and benchmarks
+
+def _jwk_load(jwk_json: str) -> _Jwk: ...
+def _jws_check(key: _Jwk, token: str, now: int, claims: bool) -> str: ...
 
 class Authorizer:
     def __init__(
@@ -69,6 +77,17 @@ class Authorizer:
         cache_ttl: int = 300,
         cache_size: int = 1024,
         pool_size: int = 4,
+    ) -> None: ...
+    def _enable_jwks(
+        self,
+        url: str,
+        timeout_ms: int,
+        ca_file: str | None = None,
+        issuer: str | None = None,
+        audiences: Sequence[str] = (),
+        algorithms: Sequence[str] | None = None,
+        cache_ttl: int = 300,
+        cache_size: int = 1024,
     ) -> None: ...
     def _enable_metrics(self) -> None: ...
     def _take_metrics(self) -> dict[str, Any] | None: ...

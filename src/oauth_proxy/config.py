@@ -69,6 +69,10 @@ class Config:
     cookie_format: str
     csrf_mode: str
     secrets_refresh_seconds: int
+    jwks_url: Optional[str]
+    jwt_issuer: Optional[str]
+    jwt_audience: Tuple[str, ...]
+    jwt_algorithms: Tuple[str, ...]
 
     def __init__(self, **values: Any) -> None:
         for name in values:
@@ -90,6 +94,14 @@ class Config:
             if isinstance(setting.required, str) and getattr(self, setting.required) and \
                     getattr(self, setting.name) is None:
                 raise ConfigError(f"{setting.env} is required when {BY_NAME[setting.required].env} is true")
+        if not self.jwt_algorithms:
+            raise ConfigError("JWT_ALGORITHMS must name at least one algorithm")
+        if self.allow_token and (self.required_scopes or self.route_scopes or self.context_claims) and \
+                self.jwks_url is None and not self.use_phantom_token:
+            # A bearer token nobody verified carries its sender's own scopes and claims.
+            raise ConfigError("ALLOW_TOKEN=true with REQUIRED_SCOPES, ROUTE_SCOPES or CONTEXT_CLAIMS needs JWKS_URL "
+                              "(or USE_PHANTOM_TOKEN=true): an unverified bearer token's scopes and claims prove "
+                              "nothing")
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Config is read-only: cannot set {name!r}")

@@ -65,6 +65,14 @@ class OAuthProxy(_core.Authorizer):
                 # What Config cannot know in advance (libcurl missing or refusing the CA file). The C messages
                 # name the setting (or libcurl) and never carry a credential.
                 raise ConfigError(f"phantom tokens: {exc}") from None
+        if config.jwks_url is not None:
+            try:
+                self._enable_jwks(config.jwks_url, config.introspection_timeout_ms, config.introspection_ca_file,
+                                  config.jwt_issuer, list(config.jwt_audience), list(config.jwt_algorithms),
+                                  config.introspection_cache_ttl, config.introspection_cache_size)
+            except ValueError as exc:
+                # libcurl missing: what Config cannot know in advance. The messages never carry a secret.
+                raise ConfigError(f"JWT verification: {exc}") from None
         if config.metrics:
             self._enable_metrics()
         self.config = config

@@ -40,6 +40,11 @@ KINDS = (ORIGINS, COOKIE_PREFIX, KEY, KEYS, FLAG, NUMBER, TEXT, URL, FILE, CHOIC
          NAMESPACE, GENERATIONS)
 
 
+# The asymmetric JWS algorithms the C verifier implements. Symmetric (HS*) and unsigned (none) tokens are not
+# among them, so no setting can turn them on.
+JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+
+
 class Setting:
     """One configuration variable (a row of SETTINGS)."""
 
@@ -113,6 +118,14 @@ SETTINGS = (
     Setting("secrets_refresh_seconds", NUMBER, 300, (0, 86_400),
             doc="seconds after which values given as secretsmanager:/ssm: references are fetched again; "
                 "0: once per process"),
+    Setting("jwks_url", URL, None,
+            doc="the authorization server's JSON Web Key Set (http or https); set, every JWT must verify against it"),
+    Setting("jwt_issuer", TEXT, None,
+            doc="when set, a verified JWT's iss claim must equal it"),
+    Setting("jwt_audience", LIST, (),
+            doc="comma-separated; when set, a verified JWT's aud claim must contain one of them"),
+    Setting("jwt_algorithms", LIST, ("RS256", "PS256", "ES256", "EdDSA"), JWT_ALGORITHMS,
+            doc="accepted alg values of a verified JWT; none and HS* are never accepted"),
 )
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}
