@@ -246,3 +246,16 @@ def test_keep_cookie_header_is_an_explicit_option(osls_rendered, sam_rendered):
         (integration,) = of_type(template, "AWS::ApiGatewayV2::Integration").values()
         params = no_value(integration["RequestParameters"])
         assert "remove:header.cookie" not in params and f"remove:header.{CSRF}" in params
+
+
+@pytest.mark.parametrize("ttl", [0, 300])
+def test_sam_http_api_matches_serverless_http_api_yml(osls_rendered, sam_rendered, ttl):
+    """The two HTTP API descriptions cache and map headers alike."""
+    def fields(template: dict) -> tuple:
+        auths = sorted((a["Name"], a["AuthorizerResultTtlInSeconds"], tuple(a["IdentitySource"]))
+                       for a in of_type(template, "AWS::ApiGatewayV2::Authorizer").values())
+        (integration,) = of_type(template, "AWS::ApiGatewayV2::Integration").values()
+        return [(n, int(t), s) for n, t, s in auths], no_value(integration["RequestParameters"])
+
+    assert fields(sam_stack(sam_rendered, ApiType="HTTP", AuthorizerResultTtl=str(ttl))) == \
+        fields(osls_rendered("serverless.http-api.yml", ttl))
