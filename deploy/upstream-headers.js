@@ -31,6 +31,10 @@ module.exports.rest = async ({ resolveVariable }) => {
   return headers;
 };
 
+// The removed names, comma-separated: what deploy/offline/http_proxy.py (the `make offline` stand-in for the
+// HTTP proxy integration) drops.
+module.exports.names = async ({ resolveVariable }) => removed(await keepCookie(resolveVariable)).join(',');
+
 // HTTP API: the integration's RequestParameters.
 module.exports.http = async ({ resolveVariable }) => {
   const params = { 'overwrite:header.Authorization': '$context.authorizer.token' };
