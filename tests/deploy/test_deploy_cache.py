@@ -259,3 +259,22 @@ def test_sam_http_api_matches_serverless_http_api_yml(osls_rendered, sam_rendere
 
     assert fields(sam_stack(sam_rendered, ApiType="HTTP", AuthorizerResultTtl=str(ttl))) == \
         fields(osls_rendered("serverless.http-api.yml", ttl))
+
+
+def test_route_scopes_that_cannot_match_the_shipped_routes_are_reported(osls_rendered, tmp_path):
+    """With the shipped descriptions every request arrives as the /api/{proxy+} resource: an entry written
+    for a URL path can never apply, and the route check says so for each rendered description."""
+    from oauth_proxy.route_check import report
+
+    scopes = "* /admin/*=admin; DELETE /api/{proxy+}=admin; * /api/*=user"
+    rendered = {name: osls_rendered(name, 0) for name in CONFIGS}
+    for name, template in rendered.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(template))
+        lines, status = report(str(path), scopes)
+        assert status == 1, lines
+        assert len(lines) == 1 and "'* /admin/*': no route" in lines[0] and "/api/{proxy+}" in lines[0], lines
+        assert report(str(path), "DELETE /api/{proxy+}=admin; * /api/*=user")[1] == 0
+    # The SAM template itself (YAML, before the transform) holds both APIs.
+    lines, status = report(str(TEMPLATE), scopes)
+    assert status == 1 and len(lines) == 2 and all("'* /admin/*': no route" in line for line in lines), lines

@@ -16,7 +16,7 @@ Gateway replays requests through that model, so a test can check that a deployme
 TTL never let a cached answer allow a request the authorizer itself would refuse (`Gateway.alone` answers a
 request as if there were no cache and no identity-source check). GatewayConfig.from_template reads the
 authorizers and routes of a rendered CloudFormation template (osls output, or a SAM template after the SAM
-transform, with its intrinsic functions resolved).
+transform, with its intrinsic functions resolved) through oauth_proxy.api_template.
 
 Modelled assumptions, where AWS does not document the behaviour: a 401 (the authorizer raised
 "Unauthorized") and a failed invocation are not cached, Allow and Deny policies are; a request carries at
@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..api_template import read as read_api_template
 
 __all__ = ["Answer", "AuthorizerSpec", "Gateway", "GatewayConfig", "Request", "Route", "arn_matches"]
 
@@ -149,66 +151,18 @@ class GatewayConfig:
         return next((r for r in self.routes if r.template == "$default"), None)
 
     @classmethod
-    def from_template(cls, template: Mapping[str, Any]) -> "GatewayConfig":
-        """Routes and authorizers of a rendered CloudFormation template: a REST API as AWS::ApiGateway::Method
-        and ::Resource resources (osls) or as an OpenAPI Body of AWS::ApiGateway::RestApi (the SAM transform), or
-        an HTTP API as AWS::ApiGatewayV2::Route and ::Authorizer resources. Intrinsic functions must already be
-        resolved where they hold an identity source or TTL."""
-        resources: Mapping[str, Any] = template.get("Resources", {})
-        kinds = {r.get("Type") for r in resources.values()}
-        if "AWS::ApiGatewayV2::Route" in kinds:
-            return cls._from_http(resources)
-        if "AWS::ApiGateway::RestApi" in kinds:
-            return cls._from_rest(resources)
-        raise ValueError("the template defines no API Gateway REST or HTTP API")
-
-    @classmethod
-    def _from_http(cls, resources: Mapping[str, Any]) -> "GatewayConfig":
-        specs, routes = [], []
-        for name, res in resources.items():
-            props = res.get("Properties", {})
-            if res.get("Type") == "AWS::ApiGatewayV2::Authorizer":
-                sources = props.get("IdentitySource") or []
-                specs.append(AuthorizerSpec(name, [_text(s, name) for s in sources],
-                                            int(props.get("AuthorizerResultTtlInSeconds", 300)),
-                                            bool(props.get("EnableSimpleResponses", False))))
-            elif res.get("Type") == "AWS::ApiGatewayV2::Route":
-                key = _text(props["RouteKey"], name)
-                method, _, path = key.partition(" ")
-                authorizer = _ref(props.get("AuthorizerId")) if props.get("AuthorizationType") == "CUSTOM" else None
-                routes.append(Route("ANY", "$default", authorizer) if key == "$default" else Route(method, path, authorizer))
-        return cls(HTTP, routes, specs)
-
-    @classmethod
-    def _from_rest(cls, resources: Mapping[str, Any]) -> "GatewayConfig":
-        specs, routes = [], []
-        for name, res in resources.items():
-            props = res.get("Properties", {})
-            kind = res.get("Type")
-            if kind == "AWS::ApiGateway::Authorizer":
-                specs.append(AuthorizerSpec(name, _split_sources(props.get("IdentitySource"), name),
-                                            int(props.get("AuthorizerResultTtlInSeconds", 300))))
-            elif kind == "AWS::ApiGateway::Method":
-                authorizer = _ref(props.get("AuthorizerId")) if props.get("AuthorizationType") == "CUSTOM" else None
-                path = _resource_path(resources, props.get("ResourceId"))
-                routes.append(Route(_text(props["HttpMethod"], name), path, authorizer))
-            elif kind == "AWS::ApiGateway::RestApi" and isinstance(props.get("Body"), Mapping):
-                body = props["Body"]
-                schemes = (body.get("components") or {}).get("securitySchemes") or body.get("securityDefinitions") or {}
-                for scheme, spec in schemes.items():
-                    auth = spec.get("x-amazon-apigateway-authorizer")
-                    if auth is not None:
-                        specs.append(AuthorizerSpec(scheme, _split_sources(auth.get("identitySource"), scheme),
-                                                    int(auth.get("authorizerResultTtlInSeconds", 300))))
-                for path, methods in (body.get("paths") or {}).items():
-                    for method, op in methods.items():
-                        if method == "x-amazon-apigateway-any-method":
-                            method = "ANY"
-                        if not isinstance(op, Mapping) or method.startswith("x-") or method == "parameters":
-                            continue
-                        named = [n for item in op.get("security") or [] for n in item if n in schemes]
-                        routes.append(Route(method, path, named[0] if named else None))
-        return cls(REST, routes, specs)
+    def from_template(cls, template: Mapping[str, Any], api_type: Optional[str] = None) -> "GatewayConfig":
+        """Routes and authorizers of a rendered template (oauth_proxy.api_template reads them). Identity sources
+        and TTLs must already be resolved (no intrinsic functions left); `api_type` picks one API of a template
+        that defines both."""
+        apis = [api for api in read_api_template(template) if api_type in (None, api.api_type)]
+        if len(apis) != 1:
+            raise ValueError(f"the template defines {len(apis)} API Gateway APIs; name the api_type wanted")
+        api = apis[0]
+        specs = [AuthorizerSpec(a.name, [_text(s, a.name) for s in a.identity_sources], _seconds(a.ttl, a.name),
+                                a.simple_responses) for a in api.authorizers]
+        routes = [Route(r.method, r.path, r.authorizer) for r in api.routes]
+        return cls(api.api_type, routes, specs)
 
 
 class Answer:
@@ -439,37 +393,13 @@ def _template_score(template: str, path: str) -> Optional[Tuple[int, ...]]:
     return (literal, params, 1) if len(p_parts) == len(t_parts) else None
 
 
+def _seconds(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ValueError(f"{where}: the TTL is not a resolved whole number: {value!r}")
+    return int(value)
+
+
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{where}: expected a resolved string, found {type(value).__name__} (resolve intrinsics first)")
     return value
-
-
-def _split_sources(value: Any, where: str) -> List[str]:
-    if value is None:
-        return []
-    return [s.strip() for s in _text(value, where).split(",") if s.strip()]
-
-
-def _ref(value: Any) -> Optional[str]:
-    if isinstance(value, Mapping):
-        if "Ref" in value:
-            return str(value["Ref"])
-        if "Fn::GetAtt" in value:
-            att = value["Fn::GetAtt"]
-            return str(att[0] if isinstance(att, list) else att.split(".")[0])
-    return str(value) if isinstance(value, str) else None
-
-
-def _resource_path(resources: Mapping[str, Any], ref: Any) -> str:
-    parts: List[str] = []
-    current = _ref(ref)
-    seen = 0
-    while current is not None and current in resources and resources[current].get("Type") == "AWS::ApiGateway::Resource":
-        props = resources[current]["Properties"]
-        parts.append(_text(props["PathPart"], current))
-        current = _ref(props.get("ParentId"))
-        seen += 1
-        if seen > 64:
-            raise ValueError("resource parents form a loop")
-    return "/" + "/".join(reversed(parts))
