@@ -11,6 +11,7 @@ demo: build
 test: build node_modules/.package-lock.json
 	scripts/apt-install chromium  # the browser test (tests/deploy/test_browser.py)
 	.venv/bin/pytest -q
+	MYPYPATH=src .venv/bin/mypy --strict -p oauth_proxy
 	scripts/sanitize
 	scripts/valgrind
 	scripts/fuzz --ci
@@ -25,7 +26,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 offline: build node_modules/.package-lock.json
 	.venv/bin/python scripts/offline
 
-# Issue 5: ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
+# Ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
 bench: build
 	.venv/bin/python benchmarks/run.py
 

@@ -1,4 +1,4 @@
-"""Side-by-side benchmarks of issue 5: ours (the C extension) against a pure-Python reference and the OpenSSL
+"""Side-by-side benchmarks: ours (the C extension) against a pure-Python reference and the OpenSSL
 floor, in one process run. Prints a table and writes benchmarks/RESULTS.md.
 
     make bench                  (or: .venv/bin/python benchmarks/run.py [--rounds N] [--quick] [--no-write])
@@ -16,7 +16,7 @@ How it measures
 - Threads: 2 threads sharing one authorizer, against 1 thread, same total work.
 - Phantom: cache hit against the same request without phantom; cache miss against a loopback endpoint in its
   own process, on a kept-alive connection and on a new connection per call.
-- METRICS (issue 12): authorize and handler.handler with METRICS=true against the same without, in the same
+- METRICS: authorize and handler.handler with METRICS=true against the same without, in the same
   interleaved rounds. The handler with metrics writes its EMF line per call to a line-buffered /dev/null, so
   each line costs a write system call, as on Lambda (whose runtime flushes stdout on every write).
 - Library API: `allow(event, authenticate(event))` called from a Python function (as an authorizer of one's
@@ -54,6 +54,12 @@ atexit.register(shutil.rmtree, FUNCTION_DIR, True)
 
 import reference_authorizer  # noqa: E402
 
+try:
+    from oauth_proxy.testing import make_jwt as unsigned_jwt
+except ImportError as exc:  # a fresh clone without the extension built
+    raise SystemExit(f"run.py: oauth_proxy is not importable ({exc}); run `make build` first, and run.py with "
+                     ".venv/bin/python") from None
+
 KEY = "7b99279ab87533d3c238db874a842a91ee26a76027f3c03c317504963d2c9926"  # vectors/curity-v1.json, key A
 PREFIX = "example"
 ORIGIN = "https://www.example.com"
@@ -74,20 +80,18 @@ def b64url(data: bytes) -> str:
 def make_jwt(target_len=1024) -> str:
     """An RS256-shaped JWT of about target_len characters, expiring in a day (the signature is filler:
     an authorizer behind the token handler does not verify it, the API does)."""
-    header = b64url(json.dumps({"kid": "644295016", "alg": "RS256"}).encode())
+    header = {"kid": "644295016", "alg": "RS256"}
     claims = {"jti": "825e4c90-1977-484f-9f51-25ae8fb3546f", "delegationId": "552bd8b7-18b0-4314-892d-897598d809df",
               "exp": int(time.time()) + 86400, "nbf": int(time.time()), "scope": "openid profile orders",
               "iss": "https://login.example.com/oauth/v2/oauth-anonymous",
               "sub": "4b6a1d00702e8d605c6e9b0047795d0f2c666cfce3e04835698be31ea655c4cb",
               "aud": "api.example.com", "iat": int(time.time()), "purpose": "access_token"}
-    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
     signature = b64url(bytes(range(256)))  # RS256 signatures are 256 bytes
-    jwt = f"{header}.{payload}.{signature}"
+    jwt = unsigned_jwt(claims, header, signature)
     missing = target_len - len(jwt) - 12  # 12: the base64 of ',"pad":""'
     if missing > 0:
         claims["pad"] = "x" * (missing * 3 // 4)
-        payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
-        jwt = f"{header}.{payload}.{signature}"
+        jwt = unsigned_jwt(claims, header, signature)
     return jwt
 
 
@@ -259,14 +263,11 @@ def spread(values):
 # -- ours ----------------------------------------------------------------------------------------------
 
 def load_ours():
-    """(oauth_proxy module, handler module) or (None, reason)."""
+    """(oauth_proxy module, handler module): handler.py as Lambda imports it, configured by BASE_ENV."""
     os.environ.update(BASE_ENV)
-    try:
-        import oauth_proxy
-        sys.path.insert(0, FUNCTION_DIR)
-        import handler
-    except Exception as exc:  # a fresh clone without the extension built: say so, measure the rest
-        return None, f"oauth_proxy/handler not importable ({type(exc).__name__}: {exc}); run `make build` first, and run.py with .venv/bin/python"
+    import oauth_proxy
+    sys.path.insert(0, FUNCTION_DIR)
+    import handler
     return oauth_proxy, handler
 
 
@@ -449,7 +450,361 @@ def us(ns):
     return f"{ns / 1000:.2f}"
 
 
-def main(argv=None):
+# -- the run, one step per measured section ----------------------------------------------------------------
+
+class Run:
+    """What the steps share: the options, the subjects measured, the timings, and what the report collects
+    (targets: (target, measured, met); notes: lines for the Notes section)."""
+
+    def __init__(self, args):
+        self.args = args
+        self.notes = []
+        self.targets = []
+        self.evs = events()
+        self.ref = reference_authorizer.ReferenceAuthorizer([ORIGIN], PREFIX, KEY)
+        self.oauth_proxy, self.handler = load_ours()
+        self.proxy = ours_proxy(self.oauth_proxy)
+        self.library = library_call(self.proxy)
+        self.extras_proxy = ours_proxy(self.oauth_proxy, **LIBRARY_EXTRAS)
+        self.server = None          # the introspection endpoint of the phantom pairs
+        self.phantom_proxy = None   # set when phantom tokens work against it
+        self.samples = {}           # (who, case) -> ns per call, one per round
+        self.floor_samples = {}     # floor case -> ns per call, one per round
+
+
+def check_agreement(run):
+    """The comparison only means something if ours, the reference and the library API answer alike."""
+    proxy = run.proxy
+    for case, ev in run.evs.items():
+        if proxy.authorize(ev) != run.ref.authorize(ev) or run.handler.handler(ev, None) != proxy.authorize(ev):
+            run.notes.append(f"WARNING: ours and the reference answer {case} differently")
+        if run.library(ev) != proxy.authorize(ev):
+            run.notes.append(f"WARNING: authenticate + allow and authorize answer {case} differently")
+    if "sub" not in run.extras_proxy.authorize(run.evs["GET JWT"])["context"]:
+        run.notes.append("WARNING: the ROUTE_SCOPES + CONTEXT_CLAIMS authorizer did not allow GET JWT")
+
+
+def request_pairs(run):
+    """Everything timed in the interleaved rounds: (who, case) -> (function, event, called as a handler)."""
+    evs, proxy = run.evs, run.proxy
+    pairs = {}
+    for case, ev in evs.items():
+        pairs[("reference", case)] = (run.ref.authorize, ev, False)
+        pairs[("authorize", case)] = (proxy.authorize, ev, False)
+        pairs[("handler", case)] = (run.handler.handler, ev, True)
+        pairs[("authenticate + allow", case)] = (run.library, ev, False)
+    pairs[("authorize, ROUTE_SCOPES + CONTEXT_CLAIMS", "GET JWT")] = (run.extras_proxy.authorize, evs["GET JWT"], False)
+    pairs[("python call", "id(x)")] = (id, evs["GET opaque"], False)
+    pairs.update(metrics_pairs(run))
+    pairs.update(phantom_hit_pairs(run))
+    return pairs
+
+
+def metrics_pairs(run):
+    from oauth_proxy.lambda_handler import make_handler
+
+    get_opaque = run.evs["GET opaque"]
+    metrics_proxy = ours_proxy(run.oauth_proxy, metrics=True)
+    plain_authorize = run.proxy.authorize
+
+    def handler_without_request_ids(event, context):  # handler.handler without keeping the invocation for logs
+        return plain_authorize(event)
+
+    return {
+        ("authorize, METRICS on", "GET opaque"): (metrics_proxy.authorize, get_opaque, False),
+        ("handler, METRICS on", "GET opaque"): (make_handler({**BASE_ENV, "METRICS": "true"}), get_opaque, True),
+        ("handler as before", "GET opaque"): (handler_without_request_ids, get_opaque, True),
+    }
+
+
+def phantom_hit_pairs(run):
+    """The phantom cache hit, ours and the reference's, once the loopback endpoint answers; starts run.server."""
+    get_opaque = run.evs["GET opaque"]
+    run.server = IntrospectionServer(JWT)
+    keep = run.server.url("keep")
+    try:
+        phantom_proxy = ours_proxy(run.oauth_proxy, introspection_url=keep, introspection_cache_ttl=300, **PHANTOM)
+        hit = phantom_proxy.authorize(get_opaque)
+        if hit.get("context", {}).get("token") != "Bearer " + JWT:
+            raise RuntimeError("the phantom token was not exchanged for the JWT")
+    except Exception as exc:
+        run.notes.append(f"phantom benchmarks skipped: Config(use_phantom_token=True, ...) does not work yet "
+                         f"({type(exc).__name__}: {exc})")
+        return {}
+    run.phantom_proxy = phantom_proxy
+    phantom_ref = reference_authorizer.ReferenceAuthorizer([ORIGIN], PREFIX, KEY, introspection_url=keep,
+                                                            introspection_cache_ttl=300, **PHANTOM)
+    phantom_ref.authorize(get_opaque)
+    metrics_phantom = ours_proxy(run.oauth_proxy, introspection_url=keep, introspection_cache_ttl=300, metrics=True,
+                                 **PHANTOM)
+    metrics_phantom.authorize(get_opaque)
+    return {
+        ("authorize", "GET opaque, phantom cache hit"): (phantom_proxy.authorize, get_opaque, False),
+        ("reference", "GET opaque, phantom cache hit"): (phantom_ref.authorize, get_opaque, False),
+        ("authorize, METRICS on", "GET opaque, phantom cache hit"): (metrics_phantom.authorize, get_opaque, False),
+    }
+
+
+def time_rounds(run, pairs, floor):
+    """The interleaved rounds of every pair and the floor, into run.samples and run.floor_samples."""
+    print(f"timing {len(pairs)} pairs and the floor, {run.args.rounds} interleaved rounds ...", flush=True)
+    real_stdout = sys.stdout
+    sys.stdout = open(os.devnull, "w", buffering=1)  # the EMF lines of the METRICS=true handler
+    try:
+        run.samples, run.floor_samples = interleaved(pairs, run.args.rounds, floor)
+    finally:
+        sys.stdout.close()
+        sys.stdout = real_stdout
+
+
+def per_request(run):
+    """1. Per request: rows of the main table, the cost of a bare Python call, and METRICS on/off rows."""
+    samples, floor_samples = run.samples, run.floor_samples
+    figure = {key: med(values) for key, values in samples.items()}
+    rows = []
+    for case in CASES:
+        floor_case = floor_samples[FLOOR_KEYS[case]]
+        a, h = figure[("authorize", case)], figure[("handler", case)]
+        speedup = paired(samples[("reference", case)], samples[("authorize", case)])
+        vs_floor = paired(samples[("authorize", case)], floor_case)
+        rows.append({"case": case, "floor": med(floor_case), "reference": figure[("reference", case)],
+                     "authorize": a, "handler": h, "speedup": speedup, "vs_floor": vs_floor,
+                     "authorize_min": min(samples[("authorize", case)]), "floor_min": min(floor_case),
+                     "noise": max(spread(samples[("authorize", case)]), spread(samples[("reference", case)]))})
+        need = 4.0 if case == "POST opaque" else 3.0
+        run.targets.append((f"authorize >= {need:g}x faster than the reference, {case}", f"{speedup:.1f}x",
+                            speedup >= need))
+        if case == "POST opaque":
+            run.targets.append(("authorize within 2.5x of the OpenSSL floor, POST opaque", f"{vs_floor:.2f}x",
+                                vs_floor <= 2.5))
+    comparisons = [
+        (("authorize", "GET opaque"), ("authorize, METRICS on", "GET opaque")),
+        (("handler", "GET opaque"), ("handler, METRICS on", "GET opaque")),
+        (("handler as before", "GET opaque"), ("handler", "GET opaque")),
+        (("authorize", "GET opaque, phantom cache hit"), ("authorize, METRICS on", "GET opaque, phantom cache hit")),
+    ]
+    metrics_rows = []
+    for off, on in comparisons:
+        if off in samples and on in samples:
+            metrics_rows.append((on[0] if off[0] != "handler as before" else "handler (request ids kept)", off[0],
+                                 on[1], figure[off], figure[on], paired(samples[on], samples[off])))
+    return rows, figure[("python call", "id(x)")], metrics_rows
+
+
+def library_api(run):
+    """1b. The library API: authenticate + allow against authorize, and authorize with the route rules."""
+    samples = run.samples
+    rows = []
+    for case in CASES:
+        ratio = paired(samples[("authenticate + allow", case)], samples[("authorize", case)])
+        rows.append((f"authenticate + allow, {case}", med(samples[("authenticate + allow", case)]),
+                     med(samples[("authorize", case)]), ratio))
+        run.targets.append((f"authenticate + allow <= 1.3x authorize, {case}", f"{ratio:.2f}x", ratio <= 1.3))
+    key = ("authorize, ROUTE_SCOPES + CONTEXT_CLAIMS", "GET JWT")
+    rows.append(("authorize with ROUTE_SCOPES (2 entries) and CONTEXT_CLAIMS (sub, scope), GET JWT",
+                 med(samples[key]), med(samples[("authorize", "GET JWT")]),
+                 paired(samples[key], samples[("authorize", "GET JWT")])))
+    return rows
+
+
+def phantom(run):
+    """2. Phantom token: the cache hit from the rounds above, then cache misses timed on their own."""
+    rows = []
+    if run.phantom_proxy is not None:
+        samples = run.samples
+        hit_samples = samples[("authorize", "GET opaque, phantom cache hit")]
+        vs_plain = paired(hit_samples, samples[("authorize", "GET opaque")])
+        vs_jwt = paired(hit_samples, samples[("authorize", "GET JWT")])
+        rows.append(("ours: cache hit, GET opaque", med(hit_samples),
+                     f"{vs_plain:.2f}x the plain GET opaque request; {vs_jwt:.2f}x a GET with the same 1 KB "
+                     "JWT in its cookie"))
+        rhit = samples[("reference", "GET opaque, phantom cache hit")]
+        rows.append(("reference: cache hit, GET opaque", med(rhit),
+                     f"{paired(rhit, samples[('reference', 'GET opaque')]):.2f}x its plain GET opaque; "
+                     f"{paired(rhit, samples[('reference', 'GET JWT')]):.2f}x its GET JWT"))
+        run.targets.append(("phantom cache hit < 1.5x a plain cookie request (GET opaque; the hit answers with a "
+                            "1 KB JWT)", f"{vs_plain:.2f}x", vs_plain < 1.5))
+        rows.extend(phantom_misses(run))
+    if run.server is not None:
+        run.server.close()
+    return rows
+
+
+def phantom_misses(run):
+    miss_pairs = {}
+    for mode in ("keep", "close"):
+        p = ours_proxy(run.oauth_proxy, introspection_url=run.server.url(mode), introspection_cache_ttl=0, **PHANTOM)
+        rp = reference_authorizer.ReferenceAuthorizer([ORIGIN], PREFIX, KEY, introspection_url=run.server.url(mode),
+                                                      introspection_cache_ttl=0, **PHANTOM)
+        miss_pairs[("ours", mode)] = (p.authorize, run.evs["GET opaque"], False)
+        miss_pairs[("reference", mode)] = (rp.authorize, run.evs["GET opaque"], False)
+    rounds = max(5, run.args.rounds // 2)
+    print(f"timing introspection cache misses, {rounds} rounds ...", flush=True)
+    miss, _ = interleaved(miss_pairs, rounds)
+    rows = []
+    for (who, mode), values in sorted(miss.items()):
+        label = "kept-alive connection" if mode == "keep" else "new connection per call"
+        rows.append((f"{who}: cache miss, {label}", med(values), ""))
+    return rows
+
+
+def threads(run):
+    """3. Two threads sharing one authorizer against one thread, same total work (median of 7)."""
+    rows = []
+    ev = run.evs["POST opaque"]
+    for who, fn in (("reference", run.ref.authorize), ("authorize", run.proxy.authorize)):
+        total = 60000 if who == "authorize" else 12000
+        one, two = [], []
+        for _ in range(7):
+            one.append(throughput(fn, ev, 1, total))
+            two.append(throughput(fn, ev, 2, total))
+        rows.append((who, med(one), med(two)))
+    return rows
+
+
+def cold_starts(run):
+    """4. Cold start and RSS: new processes, the bare interpreter's start subtracted."""
+    kinds = ["bare", "reference", "ours"]
+    kinds += [kind + "+rt" for kind in kinds]
+    print(f"cold start: {run.args.cold_runs} processes each for {', '.join(kinds)} ...", flush=True)
+    cold = cold_start(kinds, run.evs["POST opaque"], run.args.cold_runs)
+    bare = cold["bare"]["wall_ms"]
+    rows = []
+    for kind in kinds:
+        if kind.startswith("bare"):
+            continue
+        c = cold[kind]
+        base = cold["bare+rt" if kind.endswith("+rt") else "bare"]["wall_ms"]
+        label = kind.replace("+rt", ", runtime-warm")
+        rows.append((label, c["wall_ms"] - base, c["inner_ms"], c["rss_import"], c["anon_import"], c["rss_first_call"]))
+    ours_cold = cold["ours"]["wall_ms"] - bare
+    ref_cold = cold["reference"]["wall_ms"] - bare
+    run.targets.append(("cold start (import + first call) <= 1/3 of the reference's",
+                        f"{ours_cold:.1f} ms vs {ref_cold:.1f} ms = {ours_cold / ref_cold:.2f}",
+                        ours_cold <= ref_cold / 3))
+    run.targets.append(("RSS added by `import handler` < 3 MB", f"{cold['ours']['rss_import'] / MB:.2f} MB",
+                        cold["ours"]["rss_import"] < 3 * MB))
+    return rows, bare
+
+
+# -- the report ----------------------------------------------------------------------------------------------
+
+def per_request_table(rounds, rows, call_ns):
+    lines = [f"## Per request (ns, median of {rounds} interleaved rounds; payload 1.0 REST events, 13-15 headers)",
+             "",
+             "| case | OpenSSL floor | ours: authorize | ours: handler.handler | reference | reference / authorize | "
+             "authorize / floor | authorize / floor, fastest rounds | noise (IQR) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        lines.append(f"| {row['case']} | {row['floor']:.0f} | {row['authorize']:.0f} | {row['handler']:.0f} | "
+                     f"{row['reference']:.0f} | {row['speedup']:.1f}x | {row['vs_floor']:.2f}x | "
+                     f"{row['authorize_min'] / row['floor_min']:.2f}x | {row['noise'] * 100:.0f}% |")
+    lines += ["",
+              "Figures are medians over rounds; the two ratio columns are medians of the per-round ratios (each "
+              "round's figures were taken moments apart), the \"fastest rounds\" column divides the minima, the "
+              "least disturbed by other load. Noise = interquartile range / median of the noisier of ours and the "
+              "reference.",
+              "",
+              f"A Python-visible call of a C builtin in the same loop (`id(event)`) costs {call_ns:.0f} ns: "
+              "the least any Python-called authorizer can cost on top of its work.",
+              ""]
+    return lines
+
+
+def library_table(rows):
+    lines = ["## Library API (ns per request, same rounds as above)", "",
+             "| what | ns | plain authorize, same case (ns) | ratio (median of per-round ratios) |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {ns:.0f} | {base:.0f} | {ratio:.2f}x |" for name, ns, base, ratio in rows]
+    lines += ["",
+              "`authenticate + allow` is `allow(event, authenticate(event))` inside a Python function, as an "
+              "authorizer of one's own calls them; it includes building the Identity and that function's frame.",
+              ""]
+    return lines
+
+
+def phantom_table(rows):
+    if not rows:
+        return []
+    lines = ["## Phantom token (ns per request)", "", "| what | ns | |", "|---|---:|---|"]
+    lines += [f"| {name} | {ns:.0f} | {detail} |" for name, ns, detail in rows]
+    return lines + [""]
+
+
+def metrics_table(rows):
+    lines = ["## METRICS on vs off, and the request-id bookkeeping of handler (ns per request)", "",
+             "| what | against | case | against (ns) | what (ns) | what / against |",
+             "|---|---|---|---:|---:|---:|"]
+    lines += [f"| {what} | {against} | {case} | {off_ns:.0f} | {on_ns:.0f} | {ratio:.2f}x |"
+              for what, against, case, off_ns, on_ns, ratio in rows]
+    lines += ["",
+              "\"handler, METRICS on\" includes reading the counters, formatting the EMF line and one write "
+              "system call per invocation; authorize itself pays a few counter increments. \"handler as "
+              "before\" is handler.handler without keeping the invocation for the log lines.",
+              ""]
+    return lines
+
+
+def threads_table(rows):
+    lines = ["## Two threads sharing one authorizer (POST opaque, requests per second, median of 7)", "",
+             "| who | 1 thread | 2 threads | 2 / 1 |", "|---|---:|---:|---:|"]
+    lines += [f"| {who} | {one:,.0f} | {two:,.0f} | {two / one:.2f} |" for who, one, two in rows]
+    return lines + [""]
+
+
+def cold_start_table(cold_runs, rows, bare):
+    lines = [f"## Cold start and memory (median of {cold_runs} new processes; bare interpreter start "
+             f"{bare:.1f} ms subtracted)", "",
+             "| who | import + first call, wall (ms) | same, timed inside the process (ms) | RSS added by import (MB) "
+             "| of which anonymous (MB) | RSS added after first call (MB) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {label} | {wall_ms:.1f} | {inner_ms:.1f} | {r_import / MB:.2f} | {a_import / MB:.2f} | "
+              f"{r_call / MB:.2f} |" for label, wall_ms, inner_ms, r_import, a_import, r_call in rows]
+    lines += ["",
+              f"\"runtime-warm\": the same with `{RUNTIME_PRELUDE}` run first in every process (bare included), as "
+              "the Lambda Python runtime has done before it imports a handler; informative, the targets use the "
+              "plain rows. Anonymous = RssAnon (private memory); the rest of RSS is file-backed pages such as "
+              "shared-library text.",
+              ""]
+    return lines
+
+
+def targets_and_notes(targets, notes):
+    lines = []
+    if targets:
+        lines += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
+        lines += [f"| {target} | {measured} | {'met' if met else '**missed**'} |" for target, measured, met in targets]
+        lines.append("")
+    if notes:
+        lines += ["## Notes", ""]
+        lines += [f"- {note}" for note in notes]
+        lines.append("")
+    return lines
+
+
+def write_results(text, command, load_start):
+    """RESULTS.md: a header on how and where the figures were taken, the tables, then ANALYSIS.md."""
+    load_end = os.getloadavg()
+    header = ["# Benchmark results", "",
+              f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+              f"- machine: {machine()}",
+              f"- load average (1 min) at start and end: {load_start[0]:.2f}, {load_end[0]:.2f} "
+              f"(other processes on the machine; 2 CPUs)",
+              f"- tree: {tree()}",
+              f"- command: `make bench`, i.e. `{command}` from the repository root after `make build`",
+              "- method: see the docstring of benchmarks/run.py; the floor is benchmarks/floor.c "
+              "(cc -O2, linked with libcrypto), run between rounds.", "", ""]
+    analysis_path = os.path.join(HERE, "ANALYSIS.md")
+    footer = []
+    if os.path.exists(analysis_path):
+        with open(analysis_path) as f:
+            footer = ["", f.read()]
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write("\n".join(header) + text + "\n".join(footer))
+    print(f"wrote {os.path.relpath(os.path.join(HERE, 'RESULTS.md'))}")
+
+
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=51, help="interleaved rounds (default 51)")
     parser.add_argument("--cold-runs", type=int, default=20, help="processes per cold-start figure (default 20)")
@@ -458,319 +813,33 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.cold_runs = 5, 6
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     command = "python benchmarks/run.py" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
-
-    notes = []
     load_start = os.getloadavg()
-    targets = []       # (target, measured, met)
-    evs = events()
-    ref = reference_authorizer.ReferenceAuthorizer([ORIGIN], PREFIX, KEY)
-    oauth_proxy, handler = load_ours()
-    if oauth_proxy is None:
-        notes.append(handler)
-        handler = None
-    proxy = ours_proxy(oauth_proxy) if oauth_proxy else None
-    library = library_call(proxy) if proxy is not None else None
-    extras_proxy = ours_proxy(oauth_proxy, **LIBRARY_EXTRAS) if proxy is not None else None
-    if proxy is not None:
-        for case, ev in evs.items():  # the comparison only means something if both say the same
-            if proxy.authorize(ev) != ref.authorize(ev) or handler.handler(ev, None) != proxy.authorize(ev):
-                notes.append(f"WARNING: ours and the reference answer {case} differently")
-            if library(ev) != proxy.authorize(ev):
-                notes.append(f"WARNING: authenticate + allow and authorize answer {case} differently")
-        if "sub" not in extras_proxy.authorize(evs["GET JWT"])["context"]:
-            notes.append("WARNING: the ROUTE_SCOPES + CONTEXT_CLAIMS authorizer did not allow GET JWT")
-
-    floor_bin = build_floor()
-    floor = floor_args(floor_bin, evs, 5000)
+    run = Run(args)
+    check_agreement(run)
+    floor = floor_args(build_floor(), run.evs, 5000)
     run_floor(floor)
 
-    # 1. per request ------------------------------------------------------------------------------------
-    pairs = {}
-    for case, ev in evs.items():
-        pairs[("reference", case)] = (ref.authorize, ev, False)
-        if proxy is not None:
-            pairs[("authorize", case)] = (proxy.authorize, ev, False)
-            pairs[("handler", case)] = (handler.handler, ev, True)
-            pairs[("authenticate + allow", case)] = (library, ev, False)
-    if proxy is not None:
-        pairs[("authorize, ROUTE_SCOPES + CONTEXT_CLAIMS", "GET JWT")] = (extras_proxy.authorize, evs["GET JWT"], False)
-    pairs[("python call", "id(x)")] = (id, evs["GET opaque"], False)
-    metrics_rows = []
-    if proxy is not None:
-        from oauth_proxy.lambda_handler import make_handler
+    time_rounds(run, request_pairs(run), floor)
+    request_rows, call_ns, metrics_rows = per_request(run)
+    library_rows = library_api(run)
+    phantom_rows = phantom(run)
+    thread_rows = threads(run)
+    cold_rows, bare = cold_starts(run)
 
-        metrics_proxy = ours_proxy(oauth_proxy, metrics=True)
-        pairs[("authorize, METRICS on", "GET opaque")] = (metrics_proxy.authorize, evs["GET opaque"], False)
-        pairs[("handler, METRICS on", "GET opaque")] = (make_handler({**BASE_ENV, "METRICS": "true"}),
-                                                       evs["GET opaque"], True)
-        plain_authorize = proxy.authorize
-
-        def handler_before_issue_12(event, context):  # what handler.handler did: no invocation kept for the logs
-            return plain_authorize(event)
-        pairs[("handler as before", "GET opaque")] = (handler_before_issue_12, evs["GET opaque"], True)
-
-    phantom_proxy = None
-    server = None
-    phantom_ref = None
-    if proxy is not None:
-        server = IntrospectionServer(JWT)
-        try:
-            phantom_proxy = ours_proxy(oauth_proxy, introspection_url=server.url("keep"), introspection_cache_ttl=300,
-                                       **PHANTOM)
-            hit = phantom_proxy.authorize(evs["GET opaque"])
-            if hit.get("context", {}).get("token") != "Bearer " + JWT:
-                raise RuntimeError("the phantom token was not exchanged for the JWT")
-        except Exception as exc:
-            notes.append(f"phantom benchmarks skipped: Config(use_phantom_token=True, ...) does not work yet "
-                         f"({type(exc).__name__}: {exc})")
-            phantom_proxy = None
-    if phantom_proxy is not None:
-        phantom_ref = reference_authorizer.ReferenceAuthorizer([ORIGIN], PREFIX, KEY, introspection_url=server.url("keep"),
-                                                                introspection_cache_ttl=300, **PHANTOM)
-        phantom_ref.authorize(evs["GET opaque"])
-        pairs[("authorize", "GET opaque, phantom cache hit")] = (phantom_proxy.authorize, evs["GET opaque"], False)
-        pairs[("reference", "GET opaque, phantom cache hit")] = (phantom_ref.authorize, evs["GET opaque"], False)
-        metrics_phantom = ours_proxy(oauth_proxy, introspection_url=server.url("keep"), introspection_cache_ttl=300,
-                                     metrics=True, **PHANTOM)
-        metrics_phantom.authorize(evs["GET opaque"])
-        pairs[("authorize, METRICS on", "GET opaque, phantom cache hit")] = (metrics_phantom.authorize,
-                                                                             evs["GET opaque"], False)
-
-    print(f"timing {len(pairs)} pairs and the floor, {args.rounds} interleaved rounds ...", flush=True)
-    real_stdout = sys.stdout
-    sys.stdout = open(os.devnull, "w", buffering=1)  # the EMF lines of the METRICS=true handler
-    try:
-        samples, floor_samples = interleaved(pairs, args.rounds, floor)
-    finally:
-        sys.stdout.close()
-        sys.stdout = real_stdout
-    figure = {key: med(values) for key, values in samples.items()}
-    floor_fig = {case: med(floor_samples[FLOOR_KEYS[case]]) for case in CASES}
-
-    per_request = []  # rows of the main table
-    for case in CASES:
-        r = figure[("reference", case)]
-        row = {"case": case, "floor": floor_fig[case], "reference": r}
-        if proxy is not None:
-            a, h = figure[("authorize", case)], figure[("handler", case)]
-            speedup = paired(samples[("reference", case)], samples[("authorize", case)])
-            vs_floor = paired(samples[("authorize", case)], floor_samples[FLOOR_KEYS[case]])
-            row.update(authorize=a, handler=h, speedup=speedup, vs_floor=vs_floor,
-                       authorize_min=min(samples[("authorize", case)]), floor_min=min(floor_samples[FLOOR_KEYS[case]]),
-                       noise=max(spread(samples[("authorize", case)]), spread(samples[("reference", case)])))
-            need = 4.0 if case == "POST opaque" else 3.0
-            targets.append((f"authorize >= {need:g}x faster than the reference, {case}", f"{speedup:.1f}x",
-                            speedup >= need))
-            if case == "POST opaque":
-                targets.append(("authorize within 2.5x of the OpenSSL floor, POST opaque", f"{vs_floor:.2f}x",
-                                vs_floor <= 2.5))
-        per_request.append(row)
-    call_ns = figure[("python call", "id(x)")]
-    comparisons = [
-        (("authorize", "GET opaque"), ("authorize, METRICS on", "GET opaque")),
-        (("handler", "GET opaque"), ("handler, METRICS on", "GET opaque")),
-        (("handler as before", "GET opaque"), ("handler", "GET opaque")),
-        (("authorize", "GET opaque, phantom cache hit"), ("authorize, METRICS on", "GET opaque, phantom cache hit")),
-    ]
-    for off, on in comparisons:
-        case = on[1]
-        if off in samples and on in samples:
-            metrics_rows.append((on[0] if off[0] != "handler as before" else "handler (request ids kept)", off[0],
-                                 case, figure[off], figure[on], paired(samples[on], samples[off])))
-
-    # 1b. the library API -------------------------------------------------------------------------------
-    library_rows = []
-    if proxy is not None:
-        for case in CASES:
-            ratio = paired(samples[("authenticate + allow", case)], samples[("authorize", case)])
-            library_rows.append((f"authenticate + allow, {case}", figure[("authenticate + allow", case)],
-                                 figure[("authorize", case)], ratio))
-            targets.append((f"authenticate + allow <= 1.3x authorize, {case}", f"{ratio:.2f}x", ratio <= 1.3))
-        key = ("authorize, ROUTE_SCOPES + CONTEXT_CLAIMS", "GET JWT")
-        library_rows.append(("authorize with ROUTE_SCOPES (2 entries) and CONTEXT_CLAIMS (sub, scope), GET JWT",
-                             figure[key], figure[("authorize", "GET JWT")],
-                             paired(samples[key], samples[("authorize", "GET JWT")])))
-
-    # 2. phantom cache hit and miss ---------------------------------------------------------------------
-    phantom_rows = []
-    if phantom_proxy is not None:
-        hit_samples = samples[("authorize", "GET opaque, phantom cache hit")]
-        vs_plain = paired(hit_samples, samples[("authorize", "GET opaque")])
-        vs_jwt = paired(hit_samples, samples[("authorize", "GET JWT")])
-        phantom_rows.append(("ours: cache hit, GET opaque", med(hit_samples),
-                             f"{vs_plain:.2f}x the plain GET opaque request; {vs_jwt:.2f}x a GET with the same 1 KB "
-                             "JWT in its cookie"))
-        rhit = samples[("reference", "GET opaque, phantom cache hit")]
-        phantom_rows.append(("reference: cache hit, GET opaque", med(rhit),
-                             f"{paired(rhit, samples[('reference', 'GET opaque')]):.2f}x its plain GET opaque; "
-                             f"{paired(rhit, samples[('reference', 'GET JWT')]):.2f}x its GET JWT"))
-        targets.append(("phantom cache hit < 1.5x a plain cookie request (GET opaque; the hit answers with a 1 KB JWT)",
-                        f"{vs_plain:.2f}x", vs_plain < 1.5))
-        miss_pairs = {}
-        for mode in ("keep", "close"):
-            p = ours_proxy(oauth_proxy, introspection_url=server.url(mode), introspection_cache_ttl=0, **PHANTOM)
-            rp = reference_authorizer.ReferenceAuthorizer([ORIGIN], PREFIX, KEY, introspection_url=server.url(mode),
-                                                          introspection_cache_ttl=0, **PHANTOM)
-            miss_pairs[("ours", mode)] = (p.authorize, evs["GET opaque"], False)
-            miss_pairs[("reference", mode)] = (rp.authorize, evs["GET opaque"], False)
-        print(f"timing introspection cache misses, {max(5, args.rounds // 2)} rounds ...", flush=True)
-        miss, _ = interleaved(miss_pairs, max(5, args.rounds // 2))
-        for (who, mode), values in sorted(miss.items()):
-            label = "kept-alive connection" if mode == "keep" else "new connection per call"
-            phantom_rows.append((f"{who}: cache miss, {label}", med(values), ""))
-    if server is not None:
-        server.close()
-
-    # 3. threads ----------------------------------------------------------------------------------------
-    thread_rows = []
-    impls = [("reference", ref.authorize)] + ([("authorize", proxy.authorize)] if proxy is not None else [])
-    ev = evs["POST opaque"]
-    for who, fn in impls:
-        total = 60000 if who == "authorize" else 12000
-        one, two = [], []
-        for _ in range(7):
-            one.append(throughput(fn, ev, 1, total))
-            two.append(throughput(fn, ev, 2, total))
-        thread_rows.append((who, med(one), med(two)))
-
-    # 4. cold start and RSS -----------------------------------------------------------------------------
-    kinds = ["bare", "reference"] + (["ours"] if proxy is not None else [])
-    kinds += [kind + "+rt" for kind in kinds]
-    print(f"cold start: {args.cold_runs} processes each for {', '.join(kinds)} ...", flush=True)
-    cold = cold_start(kinds, evs["POST opaque"], args.cold_runs)
-    bare = cold["bare"]["wall_ms"]
-    cold_rows = []
-    for kind in kinds:
-        if kind.startswith("bare"):
-            continue
-        c = cold[kind]
-        base = cold["bare+rt" if kind.endswith("+rt") else "bare"]["wall_ms"]
-        label = kind.replace("+rt", ", runtime-warm")
-        cold_rows.append((label, c["wall_ms"] - base, c["inner_ms"], c["rss_import"], c["anon_import"],
-                          c["rss_first_call"]))
-    if proxy is not None:
-        ours_cold = cold["ours"]["wall_ms"] - bare
-        ref_cold = cold["reference"]["wall_ms"] - bare
-        targets.append(("cold start (import + first call) <= 1/3 of the reference's",
-                        f"{ours_cold:.1f} ms vs {ref_cold:.1f} ms = {ours_cold / ref_cold:.2f}",
-                        ours_cold <= ref_cold / 3))
-        targets.append(("RSS added by `import handler` < 3 MB", f"{cold['ours']['rss_import'] / MB:.2f} MB",
-                        cold["ours"]["rss_import"] < 3 * MB))
-
-    # -- output -----------------------------------------------------------------------------------------
-    lines = []
-    lines.append("## Per request (ns, median of %d interleaved rounds; payload 1.0 REST events, 13-15 headers)" % args.rounds)
-    lines.append("")
-    if proxy is not None:
-        lines.append("| case | OpenSSL floor | ours: authorize | ours: handler.handler | reference | reference / authorize | authorize / floor | authorize / floor, fastest rounds | noise (IQR) |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for row in per_request:
-            lines.append(f"| {row['case']} | {row['floor']:.0f} | {row['authorize']:.0f} | {row['handler']:.0f} | "
-                         f"{row['reference']:.0f} | {row['speedup']:.1f}x | {row['vs_floor']:.2f}x | "
-                         f"{row['authorize_min'] / row['floor_min']:.2f}x | {row['noise'] * 100:.0f}% |")
-    else:
-        lines.append("| case | OpenSSL floor | reference |")
-        lines.append("|---|---:|---:|")
-        for row in per_request:
-            lines.append(f"| {row['case']} | {row['floor']:.0f} | {row['reference']:.0f} |")
-    lines.append("")
-    lines.append("Figures are medians over rounds; the two ratio columns are medians of the per-round ratios (each "
-                 "round's figures were taken moments apart), the \"fastest rounds\" column divides the minima, the "
-                 "least disturbed by other load. Noise = interquartile range / median of the noisier of ours and the "
-                 "reference.")
-    lines.append("")
-    lines.append(f"A Python-visible call of a C builtin in the same loop (`id(event)`) costs {call_ns:.0f} ns: "
-                 "the least any Python-called authorizer can cost on top of its work.")
-    lines.append("")
-    if library_rows:
-        lines.append("## Library API (ns per request, same rounds as above)")
-        lines.append("")
-        lines.append("| what | ns | plain authorize, same case (ns) | ratio (median of per-round ratios) |")
-        lines.append("|---|---:|---:|---:|")
-        for name, ns, base, ratio in library_rows:
-            lines.append(f"| {name} | {ns:.0f} | {base:.0f} | {ratio:.2f}x |")
-        lines.append("")
-        lines.append("`authenticate + allow` is `allow(event, authenticate(event))` inside a Python function, as an "
-                     "authorizer of one's own calls them; it includes building the Identity and that function's "
-                     "frame.")
-        lines.append("")
-    if phantom_rows:
-        lines.append("## Phantom token (ns per request)")
-        lines.append("")
-        lines.append("| what | ns | |")
-        lines.append("|---|---:|---|")
-        for name, ns, detail in phantom_rows:
-            lines.append(f"| {name} | {ns:.0f} | {detail} |")
-        lines.append("")
-    if metrics_rows:
-        lines.append("## METRICS on vs off, and the request-id bookkeeping of handler (issue 12; ns per request)")
-        lines.append("")
-        lines.append("| what | against | case | against (ns) | what (ns) | what / against |")
-        lines.append("|---|---|---|---:|---:|---:|")
-        for what, against, case, off_ns, on_ns, ratio in metrics_rows:
-            lines.append(f"| {what} | {against} | {case} | {off_ns:.0f} | {on_ns:.0f} | {ratio:.2f}x |")
-        lines.append("")
-        lines.append("\"handler, METRICS on\" includes reading the counters, formatting the EMF line and one write "
-                     "system call per invocation; authorize itself pays a few counter increments. \"handler as "
-                     "before\" is handler.handler without keeping the invocation for the log lines.")
-        lines.append("")
-    lines.append("## Two threads sharing one authorizer (POST opaque, requests per second, median of 7)")
-    lines.append("")
-    lines.append("| who | 1 thread | 2 threads | 2 / 1 |")
-    lines.append("|---|---:|---:|---:|")
-    for who, one, two in thread_rows:
-        lines.append(f"| {who} | {one:,.0f} | {two:,.0f} | {two / one:.2f} |")
-    lines.append("")
-    lines.append(f"## Cold start and memory (median of {args.cold_runs} new processes; bare interpreter start "
-                 f"{bare:.1f} ms subtracted)")
-    lines.append("")
-    lines.append("| who | import + first call, wall (ms) | same, timed inside the process (ms) | RSS added by import (MB) | of which anonymous (MB) | RSS added after first call (MB) |")
-    lines.append("|---|---:|---:|---:|---:|---:|")
-    for label, wall_ms, inner_ms, r_import, a_import, r_call in cold_rows:
-        lines.append(f"| {label} | {wall_ms:.1f} | {inner_ms:.1f} | {r_import / MB:.2f} | {a_import / MB:.2f} | {r_call / MB:.2f} |")
-    lines.append("")
-    lines.append(f"\"runtime-warm\": the same with `{RUNTIME_PRELUDE}` run first in every process (bare included), as "
-                 "the Lambda Python runtime has done before it imports a handler; informative, the targets use the "
-                 "plain rows. Anonymous = RssAnon (private memory); the rest of RSS is file-backed pages such as "
-                 "shared-library text.")
-    lines.append("")
-    if targets:
-        lines.append("## Targets (issue 5)")
-        lines.append("")
-        lines.append("| target | measured | |")
-        lines.append("|---|---|---|")
-        for target, measured, met in targets:
-            lines.append(f"| {target} | {measured} | {'met' if met else '**missed**'} |")
-        lines.append("")
-    if notes:
-        lines.append("## Notes")
-        lines.append("")
-        lines.extend(f"- {note}" for note in notes)
-        lines.append("")
+    lines = (per_request_table(args.rounds, request_rows, call_ns) + library_table(library_rows)
+             + phantom_table(phantom_rows) + metrics_table(metrics_rows) + threads_table(thread_rows)
+             + cold_start_table(args.cold_runs, cold_rows, bare) + targets_and_notes(run.targets, run.notes))
     text = "\n".join(lines)
     print()
     print(text)
-
     if not args.no_write:
-        load_end = os.getloadavg()
-        header = ["# Benchmark results (issue 5)", "",
-                  f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-                  f"- machine: {machine()}",
-                  f"- load average (1 min) at start and end: {load_start[0]:.2f}, {load_end[0]:.2f} "
-                  f"(other processes on the machine; 2 CPUs)",
-                  f"- tree: {tree()}",
-                  f"- command: `make bench`, i.e. `{command}` from the repository root after `make build`",
-                  "- method: see the docstring of benchmarks/run.py; the floor is benchmarks/floor.c "
-                  "(cc -O2, linked with libcrypto), run between rounds.", "", ""]
-        analysis_path = os.path.join(HERE, "ANALYSIS.md")
-        footer = []
-        if os.path.exists(analysis_path):
-            with open(analysis_path) as f:
-                footer = ["", f.read()]
-        with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
-            f.write("\n".join(header) + text + "\n".join(footer))
-        print(f"wrote {os.path.relpath(os.path.join(HERE, 'RESULTS.md'))}")
+        write_results(text, command, load_start)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,41 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+# fuzz_route_match.c's alphabets: index -> character
+_PATH = {"/": 0, "a": 1, "b": 2, ".": 5, "\0": 4}
+_METHOD = {"G": 0, "E": 1, "T": 2, "g": 3, "e": 4, "t": 5, "P": 6, "O": 7, "S": 8, "p": 9, "o": 10, "s": 11}
+_RULE_METHODS = {"*": 0, "GET": 1, "POST": 2, "GE": 3, "DELETE": 4}
+
+
+def _route_input(rules: list, requests: list) -> bytes:
+    """fuzz_route_match.c's input: rules as (method, prefix, path), requests as (method, path)."""
+    out = bytearray([len(rules)])
+    for method, prefix, path in rules:
+        out += bytes([_RULE_METHODS[method], 1 if prefix else 0, len(path)]) + bytes(_PATH[c] for c in path)
+    for method, path in requests:
+        out += bytes([len(method)]) + bytes(_METHOD[c] for c in method)
+        out += bytes([len(path)]) + bytes(_PATH[c] for c in path)
+    return bytes(out)
+
+
+def route_match_seeds() -> dict:
+    """ROUTE_SCOPES shapes: exact before prefix, a method before `*`, the root prefix, near misses."""
+    return {
+        "orders": _route_input(
+            [("POST", False, "/a"), ("*", True, "/a"), ("GET", True, ""), ("*", False, "/b/a")],
+            [("POST", "/a"), ("post", "/a/b"), ("GET", "/ab"), ("GET", "/"), ("PO", "/b/a"), ("GET", "")]),
+        "root-only": _route_input([("*", True, "")], [("GET", "/"), ("GET", "a"), ("", "")]),
+        "dots-and-slashes": _route_input(
+            [("GE", True, "/a/"), ("DELETE", False, "/a/../b")],
+            [("GE", "/a//"), ("ge", "/a/"), ("Get", "/a/../b")]),
+    }
+
+
 def main() -> int:
     vectors = json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_VECTORS).read_text(encoding="utf-8"))
     seeds: dict = {name: {} for name in ("b64url", "cookie_header", "cookie_decrypt", "jwt_claims", "utf8",
-                                         "request_checks", "introspect_body", "token_cache")}
+                                         "request_checks", "introspect_body", "token_cache",
+                                         "route_match")}
     cases = [("valid", i, case) for i, case in enumerate(vectors["valid"])]
     cases += [("invalid", i, case) for i, case in enumerate(vectors["invalid"])]
     for kind, i, case in cases:
@@ -63,6 +94,7 @@ def main() -> int:
         "mixed": b"\x03\x00\x01\x00\x02\x01\x01\x00\x03\x00\x04\x02\x01\x01\x02",
         "replace": b"\x07\x00\x00\x00\x01\x08\x00\x01\x00",
     })
+    seeds["route_match"].update(route_match_seeds())
     seeds["utf8"].update({"mixed": "aé€😀\U0010ffff".encode(), "surrogate": b"\xed\xa0\x80", "overlong": b"\xc0\xaf"})
     for target, files in seeds.items():
         folder = HERE / "corpus" / target

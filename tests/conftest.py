@@ -15,8 +15,7 @@ import pytest
 from hypothesis import settings
 
 import oauth_proxy
-from oauth_proxy.testing import DenialLog, SpaSession
-from oauth_proxy.testing import make_jwt as _make_jwt
+from oauth_proxy.testing import DenialLog, SpaSession, make_jwt  # noqa: F401 - make_jwt: the tests import it from here
 
 # CI decides whether a submission lands: there the property tests run a fixed set of examples, so a green
 # run stays green. Developers' runs keep exploring new ones (and the long runs of HARDENING.md).
@@ -64,10 +63,6 @@ def b64url(data: bytes) -> str:
     import base64
 
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def make_jwt(claims: dict, header: Optional[dict] = None) -> str:
-    return _make_jwt(claims, header or {"alg": "RS256", "kid": "test"})
 
 
 @pytest.fixture(scope="session")

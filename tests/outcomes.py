@@ -198,6 +198,21 @@ def _library_cases(plain, raises, jar, csrf_header) -> Dict[str, Callable[[], No
     def same_origin_read() -> None:
         assert same_origin.authorize(rest_event(headers={"Cookie": jar}))["principalId"] == "leak-user"
 
+    stranger = _proxy()  # same configuration, another instance: its Identity does not pass through `plain`
+    other_request = dict(rest_ok, methodArn=rest_ok["methodArn"].replace("GET/orders/1", "DELETE/orders/1"))
+    subclass_key = type("Key", (str,), {})("tenant")
+    metered = _proxy(metrics=True)
+    reasons = [f"reason_{n}" for n in range(34)]  # two more than the counters keep apart
+    denials = [0]
+
+    def reasons_past_the_cap() -> None:
+        """One denial per call; every 34th call reads the counts: 32 reasons and the other two as "other"."""
+        denials[0] += 1
+        metered.deny(rest_ok, reasons[denials[0] % 34])
+        if denials[0] % 34 == 0:
+            denied = metered._take_metrics()["denied"]
+            assert denied["other"] == 2 and sum(denied.values()) == 34, denied
+
     return {
         "authenticate_allow_rest": authenticate_allow(plain, rest_ok, {"tenant": "acme", "n": 1, "f": 0.5, "b": False}),
         "authenticate_allow_http": authenticate_allow(plain, http_ok, None),
@@ -220,6 +235,10 @@ def _library_cases(plain, raises, jar, csrf_header) -> Dict[str, Callable[[], No
         "context_claims_rest": context_claims(rest_ok),
         "context_claims_http": context_claims(http_ok),
         "require_origin_writes": same_origin_read,
+        "allow_identity_of_another_proxy": raises(ValueError, lambda: stranger.allow(rest_ok, identity)),
+        "allow_identity_of_another_request": raises(ValueError, lambda: plain.allow(other_request, identity)),
+        "allow_context_key_str_subclass": raises(TypeError, lambda: plain.allow(rest_ok, identity, {subclass_key: 1})),
+        "deny_metrics_reasons_past_the_cap": reasons_past_the_cap,
     }
 
 

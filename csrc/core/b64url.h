@@ -1,6 +1,9 @@
 #ifndef OAUTH_PROXY_B64URL_H
 #define OAUTH_PROXY_B64URL_H
 
+/* Strict base64url without padding (RFC 4648 section 5).
+   Convention of this file: b64url_decode returns 0, or -1 for input it refuses; the others cannot fail. */
+
 #include <stddef.h>
 
 /* Upper bound of the decoded size of `len` base64url characters. */

@@ -2,7 +2,9 @@
 #define OAUTH_PROXY_COOKIE_CRYPTO_H
 
 /* The Curity token handler cookie format, version 1:
-   base64url_nopad(0x01 || iv[12] || AES-256-GCM ciphertext || tag[16]), no additional data. */
+   base64url_nopad(0x01 || iv[12] || AES-256-GCM ciphertext || tag[16]), no additional data.
+   Convention of this file: int results are COOKIE_OK (0) or a negative COOKIE_* code; pointers are NULL on
+   failure. */
 
 #include <stddef.h>
 

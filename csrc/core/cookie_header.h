@@ -1,6 +1,8 @@
 #ifndef OAUTH_PROXY_COOKIE_HEADER_H
 #define OAUTH_PROXY_COOKIE_HEADER_H
 
+/* Convention of this file: nothing fails; cookie_cursor_next answers 1 (a pair) or 0 (no more). */
+
 #include <stddef.h>
 
 /* Walks the `name=value` pairs of one Cookie header (RFC 6265 section 5.4 as browsers send it: pairs split

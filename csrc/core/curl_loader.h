@@ -3,7 +3,8 @@
 
 /* libcurl is loaded with dlopen on first use instead of being linked: linking it
  * costs every import ~4 ms and ~5.8 MB RSS, and most deployments never enable
- * phantom tokens. The curl headers are used for types and constants only. */
+ * phantom tokens. The curl headers are used for types and constants only.
+ * Convention of this file: curl_api_get returns the function table, or NULL with *error set. */
 
 #include <curl/curl.h>
 

@@ -5,7 +5,9 @@
 
 /* The claims the authorizer reads from a JWT: `sub` (principal), `scope` (REQUIRED_SCOPES) and `exp`
    (cache lifetime); and from an RFC 7662 JSON answer, `active`. One strict reader serves both. The
-   signature is not checked here: the API behind the gateway verifies the JWT. */
+   signature is not checked here: the API behind the gateway verifies the JWT.
+   Convention of this file: int results are 0, or -1 for text that is refused (outputs then cleared);
+   pointers are NULL when out of memory. */
 /* Zero is "unknown", so a zeroed or cleared jwt_claims never reads as an answer. */
 enum { JSON_ACTIVE_UNKNOWN = 0, JSON_ACTIVE_FALSE = 1, JSON_ACTIVE_TRUE = 2 };
 

@@ -1,7 +1,8 @@
 #ifndef OAUTH_PROXY_REQUEST_CHECKS_H
 #define OAUTH_PROXY_REQUEST_CHECKS_H
 
-/* The small string rules of the decision: origin, CSRF, method, bearer header and scopes. */
+/* The small string rules of the decision: origin, CSRF, method, bearer header and scopes.
+   Convention of this file: every function is a predicate, 1 (yes) or 0 (no); nothing fails. */
 
 #include <stddef.h>
 

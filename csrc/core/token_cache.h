@@ -2,9 +2,11 @@
 #define OAUTH_PROXY_TOKEN_CACHE_H
 
 /* LRU cache of introspection results: SHA-256(opaque token) -> JWT.
- * The opaque token itself is never stored. Pure C. The entries are guarded by the cache's own mutex, but
- * the key is hashed by token_digest, whose one shared context needs the GIL held (as phantom.c does) or a
- * single-threaded caller (as the fuzz harness is). */
+ * The opaque token itself is never stored. The entries are guarded by the cache's own mutex, but the key is
+ * hashed by token_digest, whose one shared context needs calls serialised by the caller (the extension holds
+ * the GIL around them; the fuzz harness is single-threaded).
+ * Convention of this file: token_cache_new returns NULL when out of memory; token_cache_get answers 1 (hit)
+ * or 0 (miss, also when out of memory); token_cache_put fails silently: the cache is an optimisation. */
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-/* Values of the authorizer context (contract section 6): API Gateway accepts only strings, numbers and
+/* Values of the authorizer context: API Gateway accepts only strings, numbers and
    booleans there, whether they come from the JWT (CONTEXT_CLAIMS) or from the caller of allow(). */
 #include "context_values.h"
 
@@ -67,9 +67,11 @@ int context_add_entries(PyObject *response, PyObject *extra) {
         }
         key = PyTuple_GetItem(item, 0);
         value = PyTuple_GetItem(item, 1);
-        if (!PyUnicode_Check(key)) {
+        /* Exactly str: a subclass can bring its own __eq__, __hash__ or __str__, and then the key the response
+           carries may differ from the one checked against "token" here. */
+        if (!PyUnicode_CheckExact(key)) {
             PyObject *name = type_name(key);
-            if (name != NULL) PyErr_Format(PyExc_TypeError, "context keys must be str, not %S", name);
+            if (name != NULL) PyErr_Format(PyExc_TypeError, "context keys must be str (not a subclass), not %S", name);
             Py_XDECREF(name);
             rc = -1;
         } else if (PyUnicode_Compare(key, g.s_token) == 0) {

@@ -9,9 +9,9 @@
    overflows, an int past the digit limit); NULL with an exception when out of memory. */
 PyObject *context_value_of_claim(const json_member *m);
 
-/* Adds the caller's own entries (a mapping) to response["context"]: str keys, str/int/float/bool values,
-   finite floats, and never "token" (ours: the upstream Authorization header). 0, or -1 with a TypeError or
-   ValueError naming the key (never showing the value, which may be a secret). */
+/* Adds the caller's own entries (a mapping) to response["context"]: keys exactly str (no subclass),
+   str/int/float/bool values, finite floats, and never "token" (ours: the upstream Authorization header). 0, or
+   -1 with a TypeError or ValueError naming the key (never showing the value, which may be a secret). */
 int context_add_entries(PyObject *response, PyObject *extra);
 
 #endif

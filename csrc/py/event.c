@@ -212,18 +212,63 @@ static int check_cookie_sizes(request *req, const request_names *names) {
     return REQUEST_OK;
 }
 
-/* REST: the resource template as is. HTTP API: the routeKey's path ("GET /orders/{id}" -> "/orders/{id}"),
-   or the whole key when it has no method part ("$default"). */
-static int route_of(PyObject *obj, int v2, span *out) {
-    if (span_of(obj, out) != 0) return -1;
-    if (!v2) return 0;
-    const char *blank = memchr(out->p, ' ', out->n);
-    if (blank == NULL) return 0;
-    size_t skip = (size_t)(blank - out->p) + 1;
-    if (skip >= out->n) return -1;
-    out->p += skip;
-    out->n -= skip;
-    return 0;
+/* The key of the ARN an answer's Resource is made from. */
+static PyObject *arn_key(event_format format) { return format == EVENT_HTTP_V2 ? g.s_route_arn : g.s_method_arn; }
+
+static event_format format_of(PyObject *version) {
+    /* The comparison of two str runs no Python code and cannot fail. */
+    return version != NULL && IS_STR(version) && PyUnicode_Compare(version, g.s_v2) == 0 ? EVENT_HTTP_V2
+                                                                                          : EVENT_REST_V1;
+}
+
+/* The ARN (a str, or the request stays without one) and the method: REQUEST_BAD without either. */
+static int note_arn_and_method(request *req, PyObject *arn, PyObject *method) {
+    if (arn != NULL && IS_STR(arn)) {
+        Py_INCREF(arn);
+        req->arn = arn;
+    }
+    return req->arn != NULL && span_of(method, &req->method) == 0 ? REQUEST_OK : REQUEST_BAD;
+}
+
+/* Payload 1.0. The route is the resource template as configured (`/orders/{id}`). */
+static int read_rest_v1(PyObject *event, const request_names *names, request *req) {
+    PyObject *arn, *method, *headers, *multi, *route = NULL;
+    if (get_item(req, event, g.s_method_arn, &arn) < 0 || get_item(req, event, g.s_headers, &headers) < 0 ||
+        get_item(req, event, g.s_http_method, &method) < 0 ||
+        get_item(req, event, g.s_multi_value_headers, &multi) < 0 ||
+        (names->read_route && get_item(req, event, g.s_event_resource, &route) < 0))
+        return REQUEST_PY_ERROR;
+    if (note_arn_and_method(req, arn, method) != REQUEST_OK) return REQUEST_BAD;
+    if (names->read_route && span_of(route, &req->route) != 0) return REQUEST_BAD;
+    /* multiValueHeaders lists every Cookie header; `headers` then holds only the last of them. */
+    int rc = read_multi_value_headers(multi, names, req);
+    if (rc == REQUEST_OK) rc = read_headers(headers, names, req, 1, req->cookie_count > 0);
+    return rc;
+}
+
+/* Payload 2.0. The route is the path of `routeKey` ("GET /orders/{id}" -> "/orders/{id}"), or the whole key
+   when it has no method part ("$default"). Cookies come only from `cookies`, never from `headers`. */
+static int read_http_v2(PyObject *event, const request_names *names, request *req) {
+    PyObject *arn, *headers, *context, *http, *method, *cookies, *route = NULL;
+    if (get_item(req, event, g.s_route_arn, &arn) < 0 || get_item(req, event, g.s_headers, &headers) < 0 ||
+        get_item(req, event, g.s_request_context, &context) < 0 || get_item(req, context, g.s_http, &http) < 0 ||
+        get_item(req, http, g.s_method, &method) < 0 || get_item(req, event, g.s_cookies, &cookies) < 0 ||
+        (names->read_route && get_item(req, event, g.s_route_key, &route) < 0))
+        return REQUEST_PY_ERROR;
+    if (note_arn_and_method(req, arn, method) != REQUEST_OK) return REQUEST_BAD;
+    if (names->read_route) {
+        if (span_of(route, &req->route) != 0) return REQUEST_BAD;
+        const char *blank = memchr(req->route.p, ' ', req->route.n);
+        if (blank != NULL) {
+            size_t skip = (size_t)(blank - req->route.p) + 1;
+            if (skip >= req->route.n) return REQUEST_BAD;
+            req->route.p += skip;
+            req->route.n -= skip;
+        }
+    }
+    int rc = read_headers(headers, names, req, 0, 0);
+    if (rc == REQUEST_OK) rc = read_cookie_list(cookies, req);
+    return rc;
 }
 
 int request_read(PyObject *event, const request_names *names, request *req) {
@@ -232,58 +277,24 @@ int request_read(PyObject *event, const request_names *names, request *req) {
     req->cookie_capacity = sizeof req->cookie_inline / sizeof req->cookie_inline[0];
     if (!IS_DICT(event)) return REQUEST_BAD;
 
-    /* Every lookup that could run Python code happens first, each keeping a strong reference, before any
-       span is taken; nothing after them runs Python code. */
-    PyObject *version, *arn, *method = NULL, *headers, *multi = NULL, *cookies = NULL, *context, *http, *route = NULL;
+    /* In each reader, every lookup that could run Python code happens first, each keeping a strong reference,
+       before any span is taken; nothing after them runs Python code. */
+    PyObject *version;
     if (get_item(req, event, g.s_version, &version) < 0) return REQUEST_PY_ERROR;
-    if (version != NULL && IS_STR(version) && PyUnicode_Compare(version, g.s_v2) == 0) req->v2 = 1;
-    if (PyErr_Occurred()) return REQUEST_PY_ERROR;
-    if (get_item(req, event, req->v2 ? g.s_route_arn : g.s_method_arn, &arn) < 0 ||
-        get_item(req, event, g.s_headers, &headers) < 0)
-        return REQUEST_PY_ERROR;
-    if (req->v2) {
-        if (get_item(req, event, g.s_request_context, &context) < 0 || get_item(req, context, g.s_http, &http) < 0 ||
-            get_item(req, http, g.s_method, &method) < 0 || get_item(req, event, g.s_cookies, &cookies) < 0)
-            return REQUEST_PY_ERROR;
-    } else {
-        if (get_item(req, event, g.s_http_method, &method) < 0 ||
-            get_item(req, event, g.s_multi_value_headers, &multi) < 0)
-            return REQUEST_PY_ERROR;
-    }
-    if (names->read_route && get_item(req, event, req->v2 ? g.s_route_key : g.s_event_resource, &route) < 0)
-        return REQUEST_PY_ERROR;
-    if (arn != NULL && IS_STR(arn)) {
-        Py_INCREF(arn);
-        req->arn = arn;
-    }
-    if (req->arn == NULL || span_of(method, &req->method) != 0) return REQUEST_BAD;
-    if (names->read_route && route_of(route, req->v2, &req->route) != 0) return REQUEST_BAD;
-
-    int rc;
-    if (req->v2) {
-        rc = read_headers(headers, names, req, 0, 0);
-        if (rc == REQUEST_OK) rc = read_cookie_list(cookies, req);
-    } else {
-        rc = read_multi_value_headers(multi, names, req);
-        if (rc == REQUEST_OK) rc = read_headers(headers, names, req, 1, req->cookie_count > 0);
-    }
+    req->format = format_of(version);
+    int rc = req->format == EVENT_HTTP_V2 ? read_http_v2(event, names, req) : read_rest_v1(event, names, req);
     if (rc == REQUEST_OK) rc = check_cookie_sizes(req, names);
     return rc;
 }
 
-int event_format(PyObject *event, int *v2, PyObject **arn) {
-    *v2 = 0;
+int event_format_and_arn(PyObject *event, event_format *format, PyObject **arn) {
+    *format = EVENT_REST_V1;
     *arn = NULL;
     if (!IS_DICT(event)) return 0;
     PyObject *version = PyDict_GetItemWithError(event, g.s_version);
     if (version == NULL && PyErr_Occurred()) return -1;
-    if (version != NULL && IS_STR(version)) {
-        Py_INCREF(version); /* the lookup below may run Python code that drops it from the event */
-        *v2 = PyUnicode_Compare(version, g.s_v2) == 0;
-        Py_DECREF(version);
-        if (PyErr_Occurred()) return -1;
-    }
-    PyObject *found = PyDict_GetItemWithError(event, *v2 ? g.s_route_arn : g.s_method_arn);
+    *format = format_of(version);
+    PyObject *found = PyDict_GetItemWithError(event, arn_key(*format));
     if (found == NULL) return PyErr_Occurred() ? -1 : 0;
     if (IS_STR(found)) {
         Py_INCREF(found);

@@ -1,10 +1,10 @@
 #ifndef OAUTH_PROXY_EVENT_H
 #define OAUTH_PROXY_EVENT_H
 
-/* Reads what the decision needs out of an API Gateway authorizer event (REST payload 1.0 or HTTP API
-   payload 2.0), without copying: spans point into the event's strings, which the event keeps alive for
-   the duration of the call. Nothing here runs Python code after the first lookups, so the spans stay
-   valid while the GIL is held. */
+/* Reads what the decision needs out of an API Gateway authorizer event, without copying: spans point into the
+   event's strings, which the request keeps alive (strong references) for the duration of the call. Nothing
+   here runs Python code after the first lookups, so the spans stay valid while the GIL is held.
+   One reader per payload format (event.c); everything else takes the format as an event_format. */
 
 #include "python_api.h"
 #include "cookie_header.h"
@@ -28,8 +28,15 @@ typedef struct {
     int read_route;   /* ROUTE_SCOPES is set: the route must be read too */
 } request_names;
 
+/* The payload formats API Gateway sends a Lambda authorizer. */
+typedef enum {
+    EVENT_REST_V1, /* REST API REQUEST authorizer, payload 1.0: methodArn, httpMethod, headers, multiValueHeaders */
+    EVENT_HTTP_V2, /* HTTP API, payload 2.0 ("version": "2.0"): routeArn, requestContext.http.method, lower-case
+                      headers, the cookies in `cookies` */
+} event_format;
+
 typedef struct {
-    int v2;
+    event_format format;
     PyObject *arn; /* new reference or NULL */
     PyObject *held[10]; /* strong references to what was looked up in the event (at most 8 lookups, for a
                            payload 2.0 event read with ROUTE_SCOPES; the guard in event.c refuses more) */
@@ -51,9 +58,9 @@ enum { REQUEST_OK = 0, REQUEST_BAD = -1, REQUEST_PY_ERROR = -2 };
 int request_read(PyObject *event, const request_names *names, request *req);
 void request_release(request *req);
 
-/* What an answer built outside request_read needs: whether the event is payload 2.0, and its method or route
+/* What an answer built outside request_read needs (allow, deny): the event's format, and its method or route
    ARN (a new reference to a str, or NULL when absent). 0, or -1 with a Python exception. */
-int event_format(PyObject *event, int *v2, PyObject **arn);
+int event_format_and_arn(PyObject *event, event_format *format, PyObject **arn);
 
 /* Iterates the values of one cookie name across all Cookie headers of the request, in order. */
 typedef struct {

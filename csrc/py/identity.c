@@ -8,16 +8,14 @@
 
 typedef struct {
     PyObject_HEAD
-    PyObject *token, *principal, *source, *resource;
-    int is_jwt;
+    identity_fields f;
     char *scope; /* the `scope` claim, UTF-8; NULL when absent */
     size_t scope_len;
     PyObject *scopes; /* frozenset, made on first access */
     PyObject *claims; /* read-only mapping, made on first access */
 } Identity;
 
-PyObject *identity_new(PyObject *token, PyObject *principal, PyObject *source, PyObject *resource, int is_jwt,
-                       char *scope, size_t scope_len) {
+PyObject *identity_new(const identity_fields *fields, char *scope, size_t scope_len) {
     PyTypeObject *type = (PyTypeObject *)g.identity_type;
     allocfunc alloc = (allocfunc)PyType_GetSlot(type, Py_tp_alloc);
     Identity *self = (Identity *)alloc(type, 0);
@@ -25,30 +23,24 @@ PyObject *identity_new(PyObject *token, PyObject *principal, PyObject *source, P
         free(scope);
         return NULL;
     }
-    Py_INCREF(token);
-    Py_INCREF(principal);
-    Py_INCREF(source);
-    Py_INCREF(resource);
-    self->token = token;
-    self->principal = principal;
-    self->source = source;
-    self->resource = resource;
-    self->is_jwt = is_jwt;
+    self->f = *fields;
+    Py_INCREF(self->f.token);
+    Py_INCREF(self->f.principal);
+    Py_INCREF(self->f.source);
+    Py_INCREF(self->f.resource);
+    Py_INCREF(self->f.arn);
     self->scope = scope;
     self->scope_len = scope_len;
     return (PyObject *)self;
 }
 
-int identity_view_of(PyObject *obj, identity_view *out) {
-    if (!PyObject_TypeCheck(obj, (PyTypeObject *)g.identity_type)) {
+int identity_fields_of(PyObject *obj, identity_fields *out) {
+    /* Not subclassable, so the exact type is the only one. */
+    if (Py_TYPE(obj) != (PyTypeObject *)g.identity_type) {
         PyErr_SetString(PyExc_TypeError, "identity must be an oauth_proxy.Identity (from authenticate)");
         return -1;
     }
-    Identity *self = (Identity *)obj;
-    out->token = self->token;
-    out->principal = self->principal;
-    out->resource = self->resource;
-    out->is_jwt = self->is_jwt;
+    *out = ((Identity *)obj)->f;
     return 0;
 }
 
@@ -94,9 +86,9 @@ static PyObject *Identity_claims(Identity *self, void *closure) {
         return self->claims;
     }
     PyObject *payload = NULL;
-    if (self->is_jwt) {
+    if (self->f.is_jwt) {
         Py_ssize_t len = 0;
-        const char *token = PyUnicode_AsUTF8AndSize(self->token, &len);
+        const char *token = PyUnicode_AsUTF8AndSize(self->f.token, &len);
         unsigned char *json = NULL;
         size_t json_len = 0;
         if (token == NULL) return NULL;
@@ -122,8 +114,8 @@ static PyObject *Identity_claims(Identity *self, void *closure) {
 
 static PyObject *Identity_repr(Identity *self) {
     /* Never the token: an Identity may end up in a log line or a traceback. */
-    return PyUnicode_FromFormat("Identity(principal=%R, source=%R, resource=%R)", self->principal, self->source,
-                                self->resource);
+    return PyUnicode_FromFormat("Identity(principal=%R, source=%R, resource=%R)", self->f.principal,
+                                self->f.source, self->f.resource);
 }
 
 static PyObject *Identity_reduce(Identity *self, PyObject *unused) {
@@ -135,10 +127,11 @@ static PyObject *Identity_reduce(Identity *self, PyObject *unused) {
 
 static void Identity_dealloc(Identity *self) {
     PyTypeObject *type = Py_TYPE(self);
-    Py_XDECREF(self->token);
-    Py_XDECREF(self->principal);
-    Py_XDECREF(self->source);
-    Py_XDECREF(self->resource);
+    Py_XDECREF(self->f.token);
+    Py_XDECREF(self->f.principal);
+    Py_XDECREF(self->f.source);
+    Py_XDECREF(self->f.resource);
+    Py_XDECREF(self->f.arn);
     Py_XDECREF(self->scopes);
     Py_XDECREF(self->claims);
     free(self->scope);
@@ -147,10 +140,15 @@ static void Identity_dealloc(Identity *self) {
     Py_DECREF(type);
 }
 
-static PyObject *get_token(Identity *self, void *c) { (void)c; Py_INCREF(self->token); return self->token; }
-static PyObject *get_principal(Identity *self, void *c) { (void)c; Py_INCREF(self->principal); return self->principal; }
-static PyObject *get_source(Identity *self, void *c) { (void)c; Py_INCREF(self->source); return self->source; }
-static PyObject *get_resource(Identity *self, void *c) { (void)c; Py_INCREF(self->resource); return self->resource; }
+static PyObject *new_ref(PyObject *obj) {
+    Py_INCREF(obj);
+    return obj;
+}
+
+static PyObject *get_token(Identity *self, void *c) { (void)c; return new_ref(self->f.token); }
+static PyObject *get_principal(Identity *self, void *c) { (void)c; return new_ref(self->f.principal); }
+static PyObject *get_source(Identity *self, void *c) { (void)c; return new_ref(self->f.source); }
+static PyObject *get_resource(Identity *self, void *c) { (void)c; return new_ref(self->f.resource); }
 
 static PyGetSetDef Identity_getset[] = {
     {"token", (getter)get_token, NULL, "The token that goes upstream (the JWT after a phantom exchange), no \"Bearer \".", NULL},
@@ -183,7 +181,8 @@ static PyType_Slot Identity_slots[] = {
 static PyType_Spec Identity_spec = {
     .name = "oauth_proxy.Identity",
     .basicsize = sizeof(Identity),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    /* No BASETYPE: a subclass could add a __dict__ or setters. IMMUTABLETYPE: nobody replaces the getters. */
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = Identity_slots,
 };
 

@@ -1,24 +1,30 @@
 #ifndef OAUTH_PROXY_IDENTITY_H
 #define OAUTH_PROXY_IDENTITY_H
 
-/* oauth_proxy.Identity: what authenticate() found out about a request, immutable. `scopes` and `claims` are
-   made on first access, so a caller that reads neither pays nothing for them. */
+/* oauth_proxy.Identity: what authenticate() found out about a request. Immutable (no setters, no __dict__, no
+   subclasses, and the type itself cannot be changed), and made only here: so allow() can trust what it holds,
+   including which authorizer made it and for which request. `scopes` and `claims` are made on first access,
+   so a caller that reads neither pays nothing for them.
+   Functions returning PyObject * give a new reference or NULL with a Python exception set; int: 0 or -1 with
+   a Python exception set. */
 
 #include "python_api.h"
 
 PyObject *identity_type_new(PyObject *module);
 
-/* A new Identity. Borrows the four objects (new references are taken); takes ownership of `scope` (the
-   malloc'ed scope claim, or NULL). NULL with an exception on failure, `scope` freed either way. */
-PyObject *identity_new(PyObject *token, PyObject *principal, PyObject *source, PyObject *resource, int is_jwt,
-                       char *scope, size_t scope_len);
-
-/* The fields allow() reads; NULL with TypeError when `obj` is not an Identity. */
+/* What an Identity holds, apart from its scope claim. */
 typedef struct {
-    PyObject *token, *principal, *resource;
+    PyObject *token, *principal, *source, *resource;
+    PyObject *arn;               /* the method or route ARN of the event it was made for */
+    unsigned long long producer; /* the serial of the authorizer that made it (never 0) */
     int is_jwt;
-} identity_view;
+} identity_fields;
 
-int identity_view_of(PyObject *obj, identity_view *out);
+/* A new Identity. Borrows the objects of `fields` (new references are taken); takes ownership of `scope` (the
+   malloc'ed scope claim, or NULL), which is freed on failure too. */
+PyObject *identity_new(const identity_fields *fields, char *scope, size_t scope_len);
+
+/* The fields of an Identity, borrowed from it; -1 with TypeError when `obj` is not an Identity. */
+int identity_fields_of(PyObject *obj, identity_fields *out);
 
 #endif

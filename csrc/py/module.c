@@ -10,6 +10,7 @@
 #include "cookie_crypto.h"
 #include "identity.h"
 #include "module_state.h"
+#include "reasons.h"
 #include "token_digest.h"
 
 /* Parses key_hex into a one-off key. NULL with ValueError; the key never appears in the message. */
@@ -112,6 +113,29 @@ static struct PyModuleDef module_def = {
     .m_methods = module_methods,
 };
 
+/* REASONS: the reason catalogue as a read-only mapping code -> status, built once. */
+static int add_reasons(PyObject *module) {
+    PyObject *table = PyDict_New();
+    if (table == NULL) return -1;
+    for (size_t i = 0; i < REASON_COUNT; i++) {
+        PyObject *status = PyLong_FromLong(reasons[i].status);
+        int rc = status != NULL ? PyDict_SetItem(table, g.reason_code[i], status) : -1;
+        Py_XDECREF(status);
+        if (rc < 0) {
+            Py_DECREF(table);
+            return -1;
+        }
+    }
+    PyObject *view = PyDictProxy_New(table);
+    Py_DECREF(table); /* the proxy holds the only reference: nobody can change the dict behind it */
+    if (view == NULL) return -1;
+    if (PyModule_AddObject(module, "REASONS", view) < 0) {
+        Py_DECREF(view);
+        return -1;
+    }
+    return 0;
+}
+
 /* `status` (when not 0) and `reason` become class attributes: a caller of authenticate() reads e.status and
    e.reason whatever the denial; the C side sets the instance's reason when it raises. */
 static int add_exception(PyObject *module, PyObject **slot, const char *name, PyObject *base, const char *doc,
@@ -146,14 +170,15 @@ PyMODINIT_FUNC PyInit__core(void) {
                       "The request carries no usable credentials: API Gateway answers 401. .reason is the "
                       "denial's reason code.", 401, NULL) < 0 ||
         add_exception(module, &g.forbidden, "Forbidden", PyExc_Exception,
-                      "authenticate() refused the request (a 403 of the contract). .reason is the denial's "
+                      "authenticate() refused the request (API Gateway answers 403). .reason is the denial's "
                       "reason code.", 403, NULL) < 0 ||
         add_exception(module, &g.introspection_error, "IntrospectionError", PyExc_Exception,
-                      "The introspection endpoint gave no usable answer: API Gateway answers 500.", 500,
-                      "introspection_failed") < 0 ||
+                      "The introspection endpoint gave no usable answer: API Gateway answers 500.",
+                      REASON(INTROSPECTION_FAILED)->status, REASON(INTROSPECTION_FAILED)->code) < 0 ||
         add_exception(module, &g.cookie_decryption_error, "CookieDecryptionError", PyExc_ValueError,
                       "The value is not a valid cookie under the key.", 0, NULL) < 0)
         goto fail;
+    if (add_reasons(module) < 0) goto fail;
     PyObject *type = authorizer_type_new(module);
     if (type == NULL || PyModule_AddObject(module, "Authorizer", type) < 0) {
         Py_XDECREF(type);

@@ -49,5 +49,7 @@ int module_state_init(void) {
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (intern(strings[i].slot, strings[i].text) < 0) return -1;
+    for (size_t i = 0; i < REASON_COUNT; i++)
+        if (intern(&g.reason_code[i], reasons[i].code) < 0) return -1;
     return 0;
 }

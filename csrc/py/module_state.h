@@ -2,6 +2,7 @@
 #define OAUTH_PROXY_MODULE_STATE_H
 
 #include "python_api.h"
+#include "reasons.h"
 
 /* Objects made once at import and shared by every call: exception types and interned strings, so the hot
    path neither allocates keys nor hashes them again. */
@@ -20,10 +21,13 @@ typedef struct {
         *s_anonymous, *s_any_resource;
     /* Identity and exceptions */
     PyObject *s_cookie, *s_bearer, *s_reason, *s_unauthorized, *s_forbidden;
+    /* The catalogue's codes as str, indexed by enum reason_id: what the denial log and .reason receive. */
+    PyObject *reason_code[REASON_COUNT];
 } module_state;
 
 extern module_state g;
 
+/* 0, or -1 with a Python exception set. */
 int module_state_init(void);
 
 #endif

@@ -1,7 +1,8 @@
 #ifndef OAUTH_PROXY_RESPONSE_H
 #define OAUTH_PROXY_RESPONSE_H
 
-/* The authorizer's answers, shaped as API Gateway expects them (contract, "Outcomes"). */
+/* The authorizer's answers, shaped as API Gateway expects them: an IAM policy (REST, HTTP API "iam") or the
+   simple {"isAuthorized": ...} form (HTTP API "simple"), with the token in the allow's context. */
 
 #include "python_api.h"
 

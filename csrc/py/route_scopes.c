@@ -1,7 +1,5 @@
 #include "route_scopes.h"
 
-#include "python_api.h" /* route_table_load reads Python objects (scripts/fuzz leaves such files out) */
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,13 +23,6 @@ static int copy_span(PyObject *text, span *out) {
     out->p = copy;
     out->n = (size_t)n;
     return 0;
-}
-
-static void free_rule(route_rule *rule) {
-    free((char *)rule->method.p);
-    free((char *)rule->path.p);
-    for (size_t i = 0; i < rule->scope_count; i++) free((char *)rule->scopes[i].p);
-    free(rule->scopes);
 }
 
 static int load_rule(PyObject *item, route_rule *rule) {
@@ -91,36 +82,4 @@ int route_table_load(PyObject *seq, route_table *out) {
     }
     Py_DECREF(items);
     return 0;
-}
-
-void route_table_free(route_table *table) {
-    for (size_t i = 0; i < table->count; i++) free_rule(&table->rules[i]);
-    free(table->rules);
-    table->rules = NULL;
-    table->count = 0;
-}
-
-static int same_method(span rule, span method) {
-    if (rule.n != method.n) return 0;
-    for (size_t i = 0; i < rule.n; i++) {
-        unsigned char c = (unsigned char)method.p[i];
-        if (c >= 'a' && c <= 'z') c = (unsigned char)(c - 32);
-        if (c != (unsigned char)rule.p[i]) return 0;
-    }
-    return 1;
-}
-
-/* The prefix entry of /orders covers /orders itself and everything below it, never /ordersX. */
-static int path_applies(const route_rule *rule, span path) {
-    if (!rule->prefix) return path.n == rule->path.n && memcmp(path.p, rule->path.p, path.n) == 0;
-    if (path.n < rule->path.n || memcmp(path.p, rule->path.p, rule->path.n) != 0) return 0;
-    return path.n == rule->path.n ? rule->path.n > 0 : path.p[rule->path.n] == '/';
-}
-
-const route_rule *route_table_match(const route_table *table, span method, span path) {
-    for (size_t i = 0; i < table->count; i++) {
-        const route_rule *rule = &table->rules[i];
-        if ((rule->method.n == 0 || same_method(rule->method, method)) && path_applies(rule, path)) return rule;
-    }
-    return NULL;
 }

@@ -8,8 +8,10 @@ or, in an authorizer with rules of its own:
 
     identity = proxy.authenticate(event)        # raises Forbidden, Unauthorized or IntrospectionError
     response = proxy.allow(event, identity, {"tenant": "acme"})   # or proxy.deny(event, reason="...")
+
+REASONS maps every reason code a denial can carry to the status API Gateway answers (401, 403 or 500).
 """
-from ._core import Identity, decrypt_cookie, encrypt_cookie
+from ._core import REASONS, Identity, decrypt_cookie, encrypt_cookie
 from .config import Config
 from .errors import ConfigError, CookieDecryptionError, Forbidden, IntrospectionError, Unauthorized
 from .proxy import OAuthProxy
@@ -22,6 +24,7 @@ __all__ = [
     "Identity",
     "IntrospectionError",
     "OAuthProxy",
+    "REASONS",
     "Unauthorized",
     "decrypt_cookie",
     "encrypt_cookie",

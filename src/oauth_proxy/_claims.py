@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-_EMPTY = MappingProxyType({})
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def _frozen(value: object) -> object:
@@ -22,10 +26,12 @@ def _whole_number(text: str) -> object:
         return float(text)
 
 
-def read_payload(payload):
+def read_payload(payload: Optional[bytes]) -> Mapping[str, Any]:
     """The claims of a JWT payload (bytes of a JSON object), or an empty mapping for None (an opaque token)."""
     if payload is None:
         return _EMPTY
     import json
 
-    return _frozen(json.loads(payload, parse_int=_whole_number))
+    claims = _frozen(json.loads(payload, parse_int=_whole_number))
+    assert isinstance(claims, MappingProxyType)  # the C scanner passes only a JSON object
+    return claims

@@ -1,4 +1,8 @@
+from types import MappingProxyType
 from typing import Any, Callable, ClassVar, Mapping, Sequence, final
+
+# Every reason code of a denial -> the status API Gateway answers (401, 403 or 500); read-only.
+REASONS: MappingProxyType[str, int]
 
 class Unauthorized(Exception):
     status: ClassVar[int]  # 401
@@ -13,7 +17,8 @@ class CookieDecryptionError(ValueError): ...
 
 @final
 class Identity:
-    """Made by OAuthProxy.authenticate only; immutable."""
+    """Made by OAuthProxy.authenticate only; immutable. allow() takes it back only from the same proxy and for
+    an event with the same method or route ARN."""
     @property
     def token(self) -> str: ...
     @property

@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 import sys
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from ._core import decrypt_cookie, encrypt_cookie
 from .config import Config
@@ -38,7 +38,7 @@ def _key_from_env(name: str) -> str:
 class _ReasonCatcher(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
-        self.records: List[dict] = []
+        self.records: List[Dict[str, Any]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -47,7 +47,7 @@ class _ReasonCatcher(logging.Handler):
             pass
 
 
-def _redact(response: dict) -> dict:
+def _redact(response: Dict[str, Any]) -> Dict[str, Any]:
     context = response.get("context")
     if isinstance(context, dict) and isinstance(context.get("token"), str):
         token = context["token"]
@@ -114,14 +114,14 @@ def _event(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"oauth-proxy: {error}", file=sys.stderr)
         return 2
-    options = {part.replace("-", "_"): None for part in args.drop}
+    options: Dict[str, Any] = {part.replace("-", "_"): None for part in args.drop}
     options.update({part.replace("-", "_"): SPOIL for part in args.spoil})
     build = session.http_event if args.http_api else session.rest_event
     print(json.dumps(build(args.method, args.path, **options), indent=2))
     return 0
 
 
-def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[dict]) -> int:
+def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[Dict[str, Any]]) -> int:
     reason = catcher.records[-1].get("reason") if catcher.records else "unknown"
     print(f"{status} {reason}")
     if response is not None:

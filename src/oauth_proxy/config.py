@@ -1,4 +1,9 @@
-"""Configuration: parsed and validated once, before the first request (contract, section 3).
+"""Configuration: every value is parsed and validated here, once, before the first request; everything after
+(OAuthProxy, the C core) trusts it. The variables themselves are the rows of settings.SETTINGS: this module
+holds one parser (environment text to the keyword form) and one check (keyword value to the stored value)
+per kind of setting, and the rules that join two settings.
+
+Errors: ConfigError, whose message names the variable and what is wrong, never a secret value.
 
 Imports nothing beyond os: this module is loaded in every cold start, and dataclasses, typing and re would
 add about 15 ms and 3 MB there (benchmarks/RESULTS.md)."""
@@ -6,52 +11,81 @@ from __future__ import annotations
 
 import os
 
+from . import settings as kinds
 from .errors import ConfigError
+from .settings import BY_NAME, SETTINGS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Mapping, Optional, Sequence, Union
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+    from .settings import Setting
+
+    RouteRule = Tuple[str, str, bool, Tuple[str, ...]]
+
+_NAMES = tuple(setting.name for setting in SETTINGS)
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _COOKIE_NAME_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _SCHEME_CHARS = frozenset("+.-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # AWS_LAMBDA_LOG_LEVEL (Lambda's advanced logging controls) names levels its own way.
 _LAMBDA_LOG_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "ERROR": "ERROR",
                       "FATAL": "CRITICAL"}
 # CloudWatch namespaces: 1 to 255 of these characters, and not AWS/ (reserved for AWS services).
 _NAMESPACE_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.-_/#: ")
-_RESPONSE_FORMATS = ("simple", "iam")
-_ORIGIN_REQUIREMENTS = ("always", "writes")
-_SECRET_FIELDS = ("encryption_key", "previous_encryption_keys", "client_secret")
-_FIELDS = ("trusted_web_origins", "cookie_name_prefix", "encryption_key", "previous_encryption_keys", "allow_token",
-           "use_phantom_token", "introspection_url", "client_id", "client_secret", "introspection_timeout_ms",
-           "introspection_ca_file", "introspection_cache_ttl", "introspection_cache_size", "required_scopes",
-           "http_api_response_format", "log_level", "introspection_pool_size", "metrics", "metrics_namespace",
-           "context_claims", "route_scopes", "require_origin")
 
 
 class Config:
-    """Everything the authorizer needs. Build it with ``Config.from_env(os.environ)`` or with keywords.
-    Read-only once built."""
+    """Everything the authorizer needs. Build it with ``Config.from_env(os.environ)`` or with keywords (every
+    variable in snake_case; lists as lists). Read-only once built; equal configurations compare and hash
+    equal; copy and pickle rebuild it through the same checks."""
 
-    __slots__ = _FIELDS
+    __slots__ = _NAMES
 
-    def __init__(self, trusted_web_origins: Sequence[str], cookie_name_prefix: str, encryption_key: str,
-                 previous_encryption_keys: Sequence[str] = (), allow_token: bool = False,
-                 use_phantom_token: bool = False, introspection_url: Optional[str] = None,
-                 client_id: Optional[str] = None, client_secret: Optional[str] = None,
-                 introspection_timeout_ms: int = 3000, introspection_ca_file: Optional[str] = None,
-                 introspection_cache_ttl: int = 300, introspection_cache_size: int = 1024,
-                 required_scopes: Union[Sequence[str], str] = (), http_api_response_format: str = "simple",
-                 log_level: str = "WARNING", introspection_pool_size: int = 4, metrics: bool = False,
-                 metrics_namespace: str = "OAuthProxy", context_claims: Union[Sequence[str], str] = (),
-                 route_scopes: Union[Sequence[str], str] = (), require_origin: str = "always") -> None:
-        given = locals()
+    # One declaration per row of settings.SETTINGS, in its order (tests/test_settings.py holds them together),
+    # so that the type checker knows what each attribute holds after the checks below.
+    trusted_web_origins: Tuple[str, ...]
+    cookie_name_prefix: str
+    encryption_key: str
+    previous_encryption_keys: Tuple[str, ...]
+    allow_token: bool
+    use_phantom_token: bool
+    introspection_url: Optional[str]
+    client_id: Optional[str]
+    client_secret: Optional[str]
+    introspection_timeout_ms: int
+    introspection_ca_file: Optional[str]
+    introspection_cache_ttl: int
+    introspection_cache_size: int
+    required_scopes: Tuple[str, ...]
+    http_api_response_format: str
+    log_level: str
+    introspection_pool_size: int
+    metrics: bool
+    metrics_namespace: str
+    context_claims: Tuple[str, ...]
+    route_scopes: Tuple[str, ...]
+    require_origin: str
+
+    def __init__(self, **values: Any) -> None:
+        for name in values:
+            if name not in BY_NAME:
+                raise TypeError(f"Config() got an unexpected keyword argument {name!r}")
         put = object.__setattr__
-        for name in _FIELDS:
-            put(self, name, given[name])
-        self._validate()
+        for setting in SETTINGS:
+            if setting.name in values:
+                put(self, setting.name, _CHECKS[setting.kind](setting, values[setting.name]))
+            elif setting.required is True:
+                raise ConfigError(f"{setting.env} is required")
+            else:
+                put(self, setting.name, setting.default)
+        self._check_together()
+
+    def _check_together(self) -> None:
+        """The rules that join settings, once each value has passed its own check."""
+        for setting in SETTINGS:
+            if isinstance(setting.required, str) and getattr(self, setting.required) and \
+                    getattr(self, setting.name) is None:
+                raise ConfigError(f"{setting.env} is required when {BY_NAME[setting.required].env} is true")
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Config is read-only: cannot set {name!r}")
@@ -59,69 +93,35 @@ class Config:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"Config is read-only: cannot delete {name!r}")
 
-    def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in _FIELDS)
+    def _values(self) -> Tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _NAMES)
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if not isinstance(other, Config) or other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
         return hash(self._values())
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> Tuple[Callable[..., Config], Tuple[type, Dict[str, object]]]:
         # copy, deepcopy and pickle rebuild through __init__, which validates again.
-        return (self.__class__, self._values())
-
-    def _validate(self) -> None:
-        put = object.__setattr__
-        put(self, "trusted_web_origins", _origins(self.trusted_web_origins))
-        put(self, "cookie_name_prefix", _cookie_prefix(self.cookie_name_prefix))
-        put(self, "encryption_key", _key("ENCRYPTION_KEY", self.encryption_key))
-        put(self, "previous_encryption_keys", _previous_keys(self.previous_encryption_keys))
-        put(self, "allow_token", _flag("ALLOW_TOKEN", self.allow_token))
-        put(self, "use_phantom_token", _flag("USE_PHANTOM_TOKEN", self.use_phantom_token))
-        put(self, "introspection_timeout_ms", _number("INTROSPECTION_TIMEOUT_MS", self.introspection_timeout_ms, 1, 600_000))
-        put(self, "introspection_cache_ttl", _number("INTROSPECTION_CACHE_TTL", self.introspection_cache_ttl, 0, 86_400))
-        put(self, "introspection_cache_size", _number("INTROSPECTION_CACHE_SIZE", self.introspection_cache_size, 0, 10_000_000))
-        put(self, "introspection_pool_size", _number("INTROSPECTION_POOL_SIZE", self.introspection_pool_size, 1, 64))
-        put(self, "metrics", _flag("METRICS", self.metrics))
-        put(self, "metrics_namespace", _namespace(self.metrics_namespace))
-        put(self, "required_scopes", _scopes(self.required_scopes))
-        put(self, "http_api_response_format", _choice("HTTP_API_RESPONSE_FORMAT", self.http_api_response_format, _RESPONSE_FORMATS).lower())
-        put(self, "log_level", _choice("LOG_LEVEL", self.log_level, _LOG_LEVELS).upper())
-        put(self, "context_claims", _claim_names(self.context_claims))
-        put(self, "route_scopes", _route_entries(self.route_scopes))
-        put(self, "require_origin", _choice("REQUIRE_ORIGIN", self.require_origin, _ORIGIN_REQUIREMENTS).lower())
-        for name in ("introspection_url", "client_id", "client_secret", "introspection_ca_file"):
-            put(self, name, _optional_text(name.upper(), getattr(self, name)))
-        if self.introspection_url is not None:
-            _url("INTROSPECTION_URL", self.introspection_url)
-        if self.introspection_ca_file is not None and not os.path.isfile(self.introspection_ca_file):
-            raise ConfigError(f"INTROSPECTION_CA_FILE: {self.introspection_ca_file!r} is not a readable file")
-        if self.use_phantom_token:
-            for name in ("introspection_url", "client_id", "client_secret"):
-                if getattr(self, name) is None:
-                    raise ConfigError(f"{name.upper()} is required when USE_PHANTOM_TOKEN is true")
+        return (_rebuild, (self.__class__, dict(zip(_NAMES, self._values()))))
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Config":
-        """Reads the variables of section 3 from any mapping (usually ``os.environ``). Values are stripped
-        of surrounding blanks and an empty value means unset."""
-        values = {}
-        for name in _FIELDS:
-            raw = env.get(name.upper())
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        """Reads every variable of the settings table from any mapping (usually ``os.environ``). Values are
+        stripped of surrounding blanks and an empty value means unset."""
+        values: Dict[str, object] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env)
             if raw is None:
                 continue
             if not isinstance(raw, str):
-                raise ConfigError(f"{name.upper()} must be a string")
+                raise ConfigError(f"{setting.env} must be a string")
             text = raw.strip()
             if text:
-                values[name] = _from_text(name, text)
-        for name in ("trusted_web_origins", "cookie_name_prefix", "encryption_key"):
-            if name not in values:
-                raise ConfigError(f"{name.upper()} is required")
+                values[setting.name] = _PARSERS.get(setting.kind, _as_text)(setting, text)
         if "log_level" not in values:
             lambda_level = env.get("AWS_LAMBDA_LOG_LEVEL")
             if isinstance(lambda_level, str) and lambda_level.strip():
@@ -133,62 +133,102 @@ class Config:
         return cls(**values)
 
     def __repr__(self) -> str:
-        shown = ", ".join(
-            f"{name}={'<hidden>' if name in _SECRET_FIELDS else repr(getattr(self, name))}" for name in _FIELDS
-        )
+        shown = ", ".join(f"{setting.name}={'<hidden>' if setting.secret else repr(getattr(self, setting.name))}"
+                          for setting in SETTINGS)
         return f"Config({shown})"
 
 
-def _from_text(name: str, text: str) -> object:
-    """Environment text to the keyword form's types."""
-    if name in ("trusted_web_origins", "previous_encryption_keys"):
-        return [item.strip() for item in text.split(",")]
-    if name in ("allow_token", "use_phantom_token", "metrics"):
-        lowered = text.lower()
-        if lowered not in ("true", "false"):
-            raise ConfigError(f"{name.upper()} must be true or false, not {text!r}")
-        return lowered == "true"
-    if name.startswith("introspection_") and name[len("introspection_"):] in ("timeout_ms", "cache_ttl", "cache_size",
-                                                                                   "pool_size"):
-        if not (text.isascii() and text.isdigit()):
-            raise ConfigError(f"{name.upper()} must be a whole number, not {text!r}")
-        return int(text)
+def _rebuild(cls: type, values: Dict[str, object]) -> Config:
+    config = cls(**values)
+    assert isinstance(config, Config)
+    return config
+
+
+def route_rules(config: Config) -> List[RouteRule]:
+    """ROUTE_SCOPES as the C side takes them: (method or *, path or prefix, is_prefix, scopes), best first
+    (an exact path, then longer prefixes, then shorter; a named method before *), so the first that applies
+    to a request is the one that counts. The entries are already checked and in canonical form
+    (`METHOD PATH=scope ...`, single spaces), so they are only split here."""
+    rules: List[RouteRule] = []
+    for entry in config.route_scopes:
+        head, _, scope_text = entry.partition("=")
+        method, _, path = head.partition(" ")
+        prefix = path.endswith("/*")
+        rules.append((method, path[:-2] if prefix else path, prefix, tuple(scope_text.split(" "))))
+    rules.sort(key=lambda rule: (rule[2], -len(rule[1]) if rule[2] else 0, rule[0] == "*"))
+    return rules
+
+
+# ---- environment text to the keyword form -------------------------------------------------------------
+
+def _as_text(setting: Setting, text: str) -> object:
     return text
 
 
-def _text_list(setting: str, value: object) -> list:
+def _comma_list(setting: Setting, text: str) -> object:
+    return [item.strip() for item in text.split(",")]
+
+
+def _flag_text(setting: Setting, text: str) -> object:
+    lowered = text.lower()
+    if lowered not in ("true", "false"):
+        raise ConfigError(f"{setting.env} must be true or false, not {text!r}")
+    return lowered == "true"
+
+
+def _number_text(setting: Setting, text: str) -> object:
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigError(f"{setting.env} must be a whole number, not {text!r}")
+    return int(text)
+
+
+_PARSERS: Dict[str, Callable[[Setting, str], object]] = {
+    kinds.ORIGINS: _comma_list,
+    kinds.KEYS: _comma_list,
+    kinds.LIST: _comma_list,
+    kinds.FLAG: _flag_text,
+    kinds.NUMBER: _number_text,
+}
+
+
+# ---- the checks: a keyword value to the stored value, or ConfigError ---------------------------------------
+
+def _text_list(setting: str, value: object) -> List[str]:
     if isinstance(value, (str, bytes)):
         raise ConfigError(f"{setting} must be a list of strings")
     try:
         items = list(value)  # type: ignore[call-overload]
     except TypeError:
         raise ConfigError(f"{setting} must be a list of strings") from None
+    strings: List[str] = []
     for item in items:
         if not isinstance(item, str):
             raise ConfigError(f"{setting} must be a list of strings")
         if not _is_utf8_text(item):
             raise ConfigError(f"{setting} holds an item that is not valid text (an undecodable byte or a lone surrogate)")
-    return items
+        strings.append(item)
+    return strings
 
 
-def _origins(value: object) -> tuple:
-    origins = [item.strip() for item in _text_list("TRUSTED_WEB_ORIGINS", value)]
+def _origins(setting: Setting, value: object) -> Tuple[str, ...]:
+    name = setting.env
+    origins = [item.strip() for item in _text_list(name, value)]
     origins = [item for item in origins if item]
     if not origins:
-        raise ConfigError("TRUSTED_WEB_ORIGINS must list at least one origin, e.g. https://www.example.com")
+        raise ConfigError(f"{name} must list at least one origin, e.g. https://www.example.com")
     for origin in origins:
         if origin == "*":
-            raise ConfigError("TRUSTED_WEB_ORIGINS must not be '*': list the web origins that may call the API")
+            raise ConfigError(f"{name} must not be '*': list the web origins that may call the API")
         if not _is_origin(origin):
-            raise ConfigError(
-                f"TRUSTED_WEB_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path or trailing slash)"
-            )
+            raise ConfigError(f"{name}: {origin!r} is not an origin (scheme://host[:port], no path or trailing slash)")
     return tuple(origins)
 
 
-def _cookie_prefix(value: object) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 64 or not _COOKIE_NAME_CHARS.issuperset(value):
-        raise ConfigError("COOKIE_NAME_PREFIX must be 1 to 64 cookie-name characters (letters, digits, !#$%&'*+-.^_`|~)")
+def _cookie_prefix(setting: Setting, value: object) -> str:
+    shortest, longest = _bounds(setting)
+    if not isinstance(value, str) or not shortest <= len(value) <= longest or not _COOKIE_NAME_CHARS.issuperset(value):
+        raise ConfigError(f"{setting.env} must be {shortest} to {longest} cookie-name characters "
+                          "(letters, digits, !#$%&'*+-.^_`|~)")
     return value
 
 
@@ -199,121 +239,167 @@ def _key(setting: str, value: object) -> str:
     return value
 
 
-def _previous_keys(value: object) -> tuple:
-    keys = [item.strip() for item in _text_list("PREVIOUS_ENCRYPTION_KEYS", value)]
+def _one_key(setting: Setting, value: object) -> str:
+    return _key(setting.env, value)
+
+
+def _keys(setting: Setting, value: object) -> Tuple[str, ...]:
+    keys = [item.strip() for item in _text_list(setting.env, value)]
     keys = [item for item in keys if item]
     for position, item in enumerate(keys, 1):
-        _key(f"PREVIOUS_ENCRYPTION_KEYS (item {position})", item)
+        _key(f"{setting.env} (item {position})", item)
     return tuple(keys)
 
 
-def _flag(setting: str, value: object) -> bool:
+def _flag(setting: Setting, value: object) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{setting} must be true or false")
+        raise ConfigError(f"{setting.env} must be true or false")
     return value
 
 
-def _number(setting: str, value: object, lowest: int, highest: int) -> int:
+def _bounds(setting: Setting) -> Tuple[int, int]:
+    lowest, highest = setting.limits or (0, 0)
+    assert isinstance(lowest, int) and isinstance(highest, int), setting
+    return lowest, highest
+
+
+def _number(setting: Setting, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{setting} must be a whole number")
+        raise ConfigError(f"{setting.env} must be a whole number")
+    lowest, highest = _bounds(setting)
     if not lowest <= value <= highest:
-        raise ConfigError(f"{setting} must be between {lowest} and {highest}, not {value}")
+        raise ConfigError(f"{setting.env} must be between {lowest} and {highest}, not {value}")
     return value
 
 
-def _choice(setting: str, value: object, allowed: tuple) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in [a.lower() for a in allowed]:
-        raise ConfigError(f"{setting} must be one of {', '.join(allowed)}, not {value!r}")
-    return value.strip()
+def _choice(setting: Setting, value: object) -> str:
+    """The allowed word, as the table writes it, for a value in any case and with blanks around."""
+    allowed = [str(word) for word in setting.limits or ()]
+    if isinstance(value, str):
+        for word in allowed:
+            if value.strip().lower() == word.lower():
+                return word
+    raise ConfigError(f"{setting.env} must be one of {', '.join(allowed)}, not {value!r}")
 
 
-def _namespace(value: object) -> str:
+def _namespace(setting: Setting, value: object) -> str:
     if (not isinstance(value, str) or not 1 <= len(value) <= 255 or not _NAMESPACE_CHARS.issuperset(value)
             or value.startswith("AWS/")):
-        raise ConfigError("METRICS_NAMESPACE must be 1 to 255 letters, digits or . - _ / # : and spaces, "
+        raise ConfigError(f"{setting.env} must be 1 to 255 letters, digits or . - _ / # : and spaces, "
                           "and not start with AWS/")
     return value
 
 
-def _scopes(value: object) -> tuple:
+def _words(setting: Setting, value: object) -> Tuple[str, ...]:
+    """Comma-separated items, blanks and empty items ignored, repeats dropped; with limits, each item one of
+    them (any case in, the table's case out)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    allowed = [str(word) for word in setting.limits or ()]
+    items: List[str] = []
+    for item in (text.strip() for text in _text_list(setting.env, value)):
+        if item and allowed:
+            match = [word for word in allowed if word.lower() == item.lower()]
+            if not match:
+                raise ConfigError(f"{setting.env}: {item!r} is not one of {', '.join(allowed)}")
+            item = match[0]
+        if item and item not in items:
+            items.append(item)
+    return tuple(items)
+
+
+def _scopes(setting: Setting, value: object) -> Tuple[str, ...]:
     if isinstance(value, str):
         value = value.split()
-    scopes = _text_list("REQUIRED_SCOPES", value)
+    scopes = _text_list(setting.env, value)
     for scope in scopes:
         if not scope or any(c.isspace() for c in scope):
-            raise ConfigError(f"REQUIRED_SCOPES: {scope!r} is not a single scope")
+            raise ConfigError(f"{setting.env}: {scope!r} is not a single scope")
     return tuple(scopes)
 
 
-def _claim_names(value: object) -> tuple:
+def _claim_names(setting: Setting, value: object) -> Tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
-    names = []
-    for name in (item.strip() for item in _text_list("CONTEXT_CLAIMS", value)):
+    names: List[str] = []
+    for name in (item.strip() for item in _text_list(setting.env, value)):
         if name == "token":
-            raise ConfigError("CONTEXT_CLAIMS must not name 'token': that context entry is the upstream Authorization header")
+            raise ConfigError(f"{setting.env} must not name 'token': that context entry is the upstream "
+                              "Authorization header")
         if name and name not in names:
             names.append(name)
     return tuple(names)
 
 
-def _route_entries(value: object) -> tuple:
-    """ROUTE_SCOPES in canonical form, one `METHOD PATH=scope ...` string per entry."""
+def _route_entries(setting: Setting, value: object) -> Tuple[str, ...]:
+    """ROUTE_SCOPES in canonical form, one `METHOD PATH=scope ...` string per entry (route_rules splits it)."""
     if isinstance(value, str):
         value = value.split(";")
-    entries, seen = [], set()
-    for text in _text_list("ROUTE_SCOPES", value):
+    entries: List[str] = []
+    seen = set()
+    for text in _text_list(setting.env, value):
         if not text.strip():
             continue
-        method, path, scopes = _route_entry(text)
+        method, path, scopes = _route_entry(setting.env, text)
         if (method, path) in seen:
-            raise ConfigError(f"ROUTE_SCOPES: {text.strip()!r} repeats {method} {path}: give each route one entry")
+            raise ConfigError(f"{setting.env}: {text.strip()!r} repeats {method} {path}: give each route one entry")
         seen.add((method, path))
         entries.append(f"{method} {path}={' '.join(scopes)}")
     return tuple(entries)
 
 
-def _route_entry(text: str) -> tuple:
+def _route_entry(name: str, text: str) -> Tuple[str, str, List[str]]:
     entry = text.strip()
     head, equals, scope_text = entry.partition("=")
     parts, scopes = head.split(), scope_text.split()
     if not equals or len(parts) != 2 or not scopes:
-        raise ConfigError(f"ROUTE_SCOPES: {entry!r} is not 'METHOD PATH=scope [scope...]'")
+        raise ConfigError(f"{name}: {entry!r} is not 'METHOD PATH=scope [scope...]'")
     method, path = parts[0].upper(), parts[1]
     if method == "ANY":
-        raise ConfigError(f"ROUTE_SCOPES: {entry!r}: write * for any method")
+        raise ConfigError(f"{name}: {entry!r}: write * for any method")
     if method != "*" and not (parts[0].isascii() and method.isalpha()):
-        raise ConfigError(f"ROUTE_SCOPES: {entry!r}: the method must be an HTTP method or *")
+        raise ConfigError(f"{name}: {entry!r}: the method must be an HTTP method or *")
     base = path[:-2] if path.endswith("/*") else path
     if not (path == "$default" or path.startswith("/")) or "*" in base:
-        raise ConfigError(f"ROUTE_SCOPES: {entry!r}: the path must be a resource path (/orders/{{id}}), a prefix "
+        raise ConfigError(f"{name}: {entry!r}: the path must be a resource path (/orders/{{id}}), a prefix "
                           "ending in /* (/orders/*), or $default")
-    return method, path, tuple(scopes)
+    return method, path, scopes
 
 
-def route_rules(config: "Config") -> list:
-    """ROUTE_SCOPES as the C side takes them: (method or *, path or prefix, is_prefix, scopes), best first
-    (an exact path, then longer prefixes, then shorter; a named method before *), so the first that applies
-    to a request is the one that counts."""
-    rules = []
-    for entry in config.route_scopes:
-        method, path, scopes = _route_entry(entry)
-        prefix = path.endswith("/*")
-        rules.append((method, path[:-2] if prefix else path, prefix, scopes))
-    rules.sort(key=lambda rule: (rule[2], -len(rule[1]) if rule[2] else 0, rule[0] == "*"))
-    return rules
-
-
-def _optional_text(setting: str, value: object) -> Optional[str]:
+def _optional_text(setting: Setting, value: object) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError(f"{setting} must be a string")
+        raise ConfigError(f"{setting.env} must be a string")
     if not _is_utf8_text(value):
         # Checked here, so the error names the setting and carries no UnicodeEncodeError (whose args would
         # hold the value, e.g. the client secret) as its context.
-        raise ConfigError(f"{setting} is not valid text (an undecodable byte or a lone surrogate)")
+        raise ConfigError(f"{setting.env} is not valid text (an undecodable byte or a lone surrogate)")
     return value or None
+
+
+def _url(setting: Setting, value: object) -> Optional[str]:
+    text = _optional_text(setting, value)
+    if text is None:
+        return None
+    lowered = text[:8].lower()
+    rest = text[8:] if lowered.startswith("https://") else text[7:] if lowered.startswith("http://") else None
+    host, _, path = (rest or "").partition("/")
+    if not host or any(c in "?#" or c.isspace() for c in host) or any(c.isspace() for c in path):
+        raise ConfigError(f"{setting.env} must be an http:// or https:// URL")
+    if "@" in host:
+        # user:password@ would put a credential where repr(Config) and logs show it; the client
+        # credentials belong in CLIENT_ID and CLIENT_SECRET.
+        raise ConfigError(f"{setting.env} must not carry credentials (user@ or user:password@): use CLIENT_ID "
+                          "and CLIENT_SECRET")
+    return text
+
+
+def _file(setting: Setting, value: object) -> Optional[str]:
+    path = _optional_text(setting, value)
+    if path is not None and not os.path.isfile(path):
+        raise ConfigError(f"{setting.env}: {path!r} is not a readable file")
+    return path
 
 
 def _is_utf8_text(value: str) -> bool:
@@ -332,13 +418,20 @@ def _is_origin(text: str) -> bool:
             and bool(host) and not any(c in "/?#,*" or c.isspace() for c in host))
 
 
-def _url(setting: str, value: str) -> None:
-    lowered = value[:8].lower()
-    rest = value[8:] if lowered.startswith("https://") else value[7:] if lowered.startswith("http://") else None
-    host, _, path = (rest or "").partition("/")
-    if not host or any(c in "?#" or c.isspace() for c in host) or any(c.isspace() for c in path):
-        raise ConfigError(f"{setting} must be an http:// or https:// URL")
-    if "@" in host:
-        # user:password@ would put a credential where repr(Config) and logs show it; the client
-        # credentials belong in CLIENT_ID and CLIENT_SECRET.
-        raise ConfigError(f"{setting} must not carry credentials (user@ or user:password@): use CLIENT_ID and CLIENT_SECRET")
+_CHECKS: Dict[str, Callable[[Setting, object], object]] = {
+    kinds.ORIGINS: _origins,
+    kinds.COOKIE_PREFIX: _cookie_prefix,
+    kinds.KEY: _one_key,
+    kinds.KEYS: _keys,
+    kinds.FLAG: _flag,
+    kinds.NUMBER: _number,
+    kinds.TEXT: _optional_text,
+    kinds.URL: _url,
+    kinds.FILE: _file,
+    kinds.CHOICE: _choice,
+    kinds.LIST: _words,
+    kinds.SCOPES: _scopes,
+    kinds.CLAIMS: _claim_names,
+    kinds.ROUTES: _route_entries,
+    kinds.NAMESPACE: _namespace,
+}

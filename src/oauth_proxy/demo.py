@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Callable, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 from ._core import encrypt_cookie
 from .config import Config
@@ -38,7 +38,7 @@ def run_demo() -> int:
     csrf_cookie = encrypt_cookie(csrf_token, key)
     cookies = f"example-at={at_cookie}; example-csrf={csrf_cookie}"
 
-    def event(method: str, **headers: str) -> dict:
+    def event(method: str, **headers: str) -> Dict[str, Any]:
         return {
             "type": "REQUEST",
             "methodArn": ARN.format(method=method),
@@ -47,7 +47,7 @@ def run_demo() -> int:
             "headers": {k.replace("_", "-"): v for k, v in headers.items()},
         }
 
-    scenarios: List[Tuple[str, Callable[[], dict]]] = [
+    scenarios: List[Tuple[str, Callable[[], Dict[str, Any]]]] = [
         ("GET with the cookies", lambda: event("GET", Origin=ORIGIN, Cookie=cookies)),
         ("POST with the CSRF header", lambda: event("POST", Origin=ORIGIN, Cookie=cookies, **{"x-example-csrf": csrf_token})),
         ("POST without the CSRF header", lambda: event("POST", Origin=ORIGIN, Cookie=cookies)),

@@ -1,4 +1,4 @@
-"""The log lines of oauth_proxy: one per denial, with the contract's reason code, and one per invocation
+"""The log lines of oauth_proxy: one per denial, with its reason code, and one per invocation
 that meets a configuration error. Each carries the request's ids (API Gateway's, from the event, and
 Lambda's, from the invocation `handler` is running) and the reason, status, method and path: never a
 header, a cookie, a token, a key or a secret.
@@ -12,6 +12,11 @@ from __future__ import annotations
 import os
 import sys
 from _thread import _local
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from typing import Dict, Tuple
 
 
 class _Invocation(_local):
@@ -41,7 +46,7 @@ def set_level(name: str) -> None:
         logging.getLogger("oauth_proxy").setLevel(_LEVELS[name])
 
 
-def _logger():
+def _logger() -> logging.Logger:
     global _pending_level
     import logging
 
@@ -59,7 +64,7 @@ def _field(value: object) -> object:
     return value[:_MAX_FIELD] if isinstance(value, str) else None
 
 
-def _method_and_path(event: object) -> tuple:
+def _method_and_path(event: object) -> Tuple[object, object]:
     if not isinstance(event, dict):
         return None, None
     if event.get("version") == "2.0":
@@ -89,13 +94,13 @@ def _json_format() -> bool:
     return os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").strip().upper() == "JSON"
 
 
-def _write(level: int, line: dict) -> None:
+def _write(level: int, line: Dict[str, object]) -> None:
     logger = _logger()
     if not logger.isEnabledFor(level):
         return
     if _json_format():
         # The runtime's JsonFormatter turns the record's extra attributes into fields of its object.
-        logger.log(level, line["event"], extra=line)
+        logger.log(level, str(line["event"]), extra=line)
         return
     import json  # here, not at the top: a cold start that denies nothing need not load it
 

@@ -31,7 +31,7 @@ def make_handler(environ: Mapping[str, str]) -> Callable[[Any, Any], Any]:
     # Two functions rather than one that tests a flag per call: with METRICS off, an invocation does no
     # metrics work at all.
     if not config.metrics:
-        def handler(event, context):
+        def handler(event: Any, context: Any) -> Any:
             # Not reset afterwards (a try/finally and a second store would double the cost): the next
             # invocation on this thread replaces it, and nothing but an invocation logs on Lambda.
             invocation.context = context
@@ -43,7 +43,7 @@ def make_handler(environ: Mapping[str, str]) -> Callable[[Any, Any], Any]:
     take = proxy._take_metrics
     emf = EmfWriter(config.metrics_namespace, phantom=config.use_phantom_token)
 
-    def handler_with_metrics(event, context):
+    def handler_with_metrics(event: Any, context: Any) -> Any:
         invocation.context = context
         try:
             return authorize(event)
@@ -59,7 +59,7 @@ def make_handler(environ: Mapping[str, str]) -> Callable[[Any, Any], Any]:
 def _refusing_handler(error: BaseException) -> Callable[[Any, Any], Any]:
     message = f"oauth-proxy is not configured: {error}"
 
-    def handler(event, context):
+    def handler(event: Any, context: Any) -> Any:
         log_configuration_error(error, event, context)
         raise ConfigError(message)
     handler.setup_error = error  # type: ignore[attr-defined]  # for a debugger or a test, not used here

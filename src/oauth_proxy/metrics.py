@@ -13,15 +13,15 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .denial_log import api_request_id, lambda_request_id
 
 
-def _json_str(value: Optional[str]) -> str:
+def _json_str(value: object) -> str:
     if value is None:
         return "null"
-    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+    if isinstance(value, str) and value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
         return f'"{value}"'
     return json.dumps(value)
 
@@ -35,7 +35,7 @@ class EmfWriter:
         metrics = [{"Name": name, "Unit": "Count"} for name in counts]
         latency = {"Name": "IntrospectionLatency", "Unit": "Milliseconds"}
 
-        def directive(dimensions: list, names: list) -> str:
+        def directive(dimensions: List[List[str]], names: List[Dict[str, str]]) -> str:
             return json.dumps({"Namespace": namespace, "Dimensions": dimensions, "Metrics": names},
                               separators=(",", ":"))
 
@@ -43,7 +43,7 @@ class EmfWriter:
         self._plain_with_latency = directive([[]], metrics + [latency])
         self._by_reason = directive([["Reason"]], [{"Name": "Denied", "Unit": "Count"}])
 
-    def lines(self, taken: Optional[dict], event: object = None, context: object = None) -> str:
+    def lines(self, taken: Optional[Dict[str, Any]], event: object = None, context: object = None) -> str:
         if not taken:
             return ""
         head = f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":['
@@ -51,7 +51,7 @@ class EmfWriter:
         denied = taken["denied"]
         if not denied:
             members = f'"Allowed":{taken["allowed"]},"Denied":0,'
-            reasons = ()
+            reasons: Iterable[Tuple[str, int]] = ()
         else:
             members = f'"Allowed":{taken["allowed"]},"Denied":{sum(denied.values())},'
             reasons = denied.items()

@@ -1,5 +1,7 @@
 """OAuthProxy: the configured authorizer. authorize(), authenticate(), allow() and deny() are the C methods
-themselves, with no Python frame in between, because they run on every API call."""
+themselves, with no Python frame in between, because they run on every API call.
+
+The Config it is built from has checked every value; nothing here checks one again."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +10,12 @@ from . import _core
 from .config import Config, route_rules
 from .denial_log import log_denial, set_level
 from .errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
+
+    from .metrics import EmfWriter
 
 
 class OAuthProxy(_core.Authorizer):
@@ -31,11 +39,14 @@ class OAuthProxy(_core.Authorizer):
             route_scopes=route_rules(config),
         )
         if config.use_phantom_token:
+            url, client_id, client_secret = config.introspection_url, config.client_id, config.client_secret
+            # Config refuses USE_PHANTOM_TOKEN=true without all three.
+            assert url is not None and client_id is not None and client_secret is not None
             try:
                 self._enable_phantom(
-                    config.introspection_url,
-                    config.client_id,
-                    config.client_secret,
+                    url,
+                    client_id,
+                    client_secret,
                     config.introspection_timeout_ms,
                     config.introspection_ca_file,
                     config.introspection_cache_ttl,
@@ -43,12 +54,13 @@ class OAuthProxy(_core.Authorizer):
                     config.introspection_pool_size,
                 )
             except ValueError as exc:
-                # The C messages name the setting (or libcurl) and never carry a credential.
+                # What Config cannot know in advance (libcurl missing or refusing the CA file). The C messages
+                # name the setting (or libcurl) and never carry a credential.
                 raise ConfigError(f"phantom tokens: {exc}") from None
         if config.metrics:
             self._enable_metrics()
         self.config = config
-        self._emf = None
+        self._emf: Optional[EmfWriter] = None
         set_level(config.log_level)
 
     def emit_metrics(self, event: object = None, context: object = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import platform
@@ -12,20 +11,16 @@ import sys
 import zipfile
 from pathlib import Path
 
+from oauth_proxy.settings import SETTINGS
+from oauth_proxy.testing import make_jwt  # noqa: F401 - the deploy tests import it from here
+
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
 OSLS = NODE_MODULES / "osls" / "bin" / "serverless.js"
 
-# Every variable of the contract, section 3.
-CONTRACT_VARIABLES = [
-    "TRUSTED_WEB_ORIGINS", "COOKIE_NAME_PREFIX", "ENCRYPTION_KEY",
-    "PREVIOUS_ENCRYPTION_KEYS", "ALLOW_TOKEN", "USE_PHANTOM_TOKEN",
-    "INTROSPECTION_URL", "CLIENT_ID", "CLIENT_SECRET", "INTROSPECTION_TIMEOUT_MS",
-    "INTROSPECTION_CA_FILE", "INTROSPECTION_CACHE_TTL", "INTROSPECTION_CACHE_SIZE",
-    "REQUIRED_SCOPES", "HTTP_API_RESPONSE_FORMAT", "LOG_LEVEL",
-    "INTROSPECTION_POOL_SIZE", "METRICS", "METRICS_NAMESPACE",
-    "CONTEXT_CLAIMS", "ROUTE_SCOPES", "REQUIRE_ORIGIN",
-]
+# Every variable the authorizer reads (the settings table): each deployment description passes them all to
+# the function, so a deployer can set any of them without editing the description.
+CONTRACT_VARIABLES = [setting.env for setting in SETTINGS]
 
 ORIGIN = "https://www.example.com"
 PREFIX = "example"
@@ -95,15 +90,6 @@ def of_type(template: dict, kind: str) -> dict:
     """{logical id: Properties} of the template's resources of one type."""
     return {k: v["Properties"] for k, v in template["Resources"].items()
             if v["Type"] == kind}
-
-
-def make_jwt(claims: dict) -> str:
-    """An unsigned JWT-shaped token; the authorizer reads claims, the upstream
-    API verifies signatures."""
-    def part(obj: dict) -> str:
-        raw = json.dumps(obj, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
 def interpreters() -> dict[str, str]:

@@ -190,14 +190,6 @@ def test_env_template_lists_every_contract_variable():
     assert ".venv/bin/oauth-proxy keygen" in text  # the installed command: works from the repository root
 
 
-def test_deploy_variables_are_the_configuration_variables():
-    # CONTRACT_VARIABLES drives the template and .env checks above; it must name exactly the variables
-    # Config.from_env reads, so a new setting cannot be left out of the deployment examples.
-    from oauth_proxy.config import _FIELDS
-
-    assert set(CONTRACT_VARIABLES) == {name.upper() for name in _FIELDS}
-
-
 def test_env_template_as_dotenv_gives_a_working_configuration(osls, tmp_path):
     """A user's first step: copy .env-template to .env. osls reads it, and the
     function's environment it renders is a configuration the authorizer

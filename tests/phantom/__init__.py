@@ -1,1 +1,1 @@
-"""Phantom token tests (issue 3). A package, so that its conftest does not shadow tests/conftest.py."""
+"""Phantom token tests. A package, so that its conftest does not shadow tests/conftest.py."""

@@ -1,4 +1,4 @@
-"""Contract section 5, step 5: what each introspection answer does to the request."""
+"""The phantom token step: what each introspection answer does to the request (POST token=..., Accept: application/jwt)."""
 
 from __future__ import annotations
 

@@ -6,14 +6,15 @@
   events API Gateway sends the authorizer for its requests, payload 1.0 (REST) and 2.0 (HTTP APIs).
 - IntrospectionEndpoint: an RFC 7662 endpoint on loopback that exchanges opaque tokens for JWTs (phantom
   tokens), with inactive, slow and failing tokens.
-- decide(): the status API Gateway would answer (200, 401, 403, 500) and the denial's reason code.
+- decide(): the status API Gateway would answer (200, 401, 403, 500) and the denial's reason code, for an
+  `authorize(event)` callable or a Lambda handler `handler(event, context)` (given a LambdaContext).
 - make_jwt(): an unsigned JWT for given claims.
 
 With pytest, the plugin `oauth_proxy.testing.pytest_plugin` (loaded automatically once oauth-proxy is
 installed) provides them as fixtures: `spa_session`, `oauth_proxy_factory`, `introspection_endpoint`, ...
 This package needs only the standard library; `import oauth_proxy` does not load it.
 """
-from .decision import Decision, DenialLog, decide
+from .decision import Decision, DenialLog, LambdaContext, decide
 from .events import SPOIL, SpaSession, make_jwt
 from .introspection import IntrospectionEndpoint, IntrospectionRequest, Reply
 
@@ -23,6 +24,7 @@ __all__ = [
     "DenialLog",
     "IntrospectionEndpoint",
     "IntrospectionRequest",
+    "LambdaContext",
     "Reply",
     "SpaSession",
     "decide",

@@ -4,17 +4,23 @@ The authorizer answers in three ways: a response (allow, or a 403 Deny policy / 
 exception Unauthorized (API Gateway answers 401) or IntrospectionError (500). The exceptions carry the reason
 (`.reason`); a 403 response does not, so decide() also listens to the `oauth_proxy` logger while the call
 runs and takes the reason of a 403 from its log line.
+
+decide() takes the authorizer in either shape: `authorize(event)` (OAuthProxy.authorize, or any callable
+of one argument) or a Lambda handler `handler(event, context)`, which gets a LambdaContext (a stand-in for
+the runtime's context object, with a fresh aws_request_id).
 """
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
+import secrets
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from ..errors import IntrospectionError, Unauthorized
 
-__all__ = ["Decision", "DenialLog", "decide"]
+__all__ = ["Decision", "DenialLog", "LambdaContext", "decide"]
 
 # What oauth_proxy's log lines may hold (oauth_proxy/denial_log.py).
 _LINE_FIELDS = ("event", "reason", "status", "method", "path", "apiRequestId", "awsRequestId", "detail", "error")
@@ -80,7 +86,8 @@ class Decision:
     def token(self) -> Optional[str]:
         if not self.allowed or self.response is None:
             return None
-        return self.response.get("context", {}).get("token")
+        token = self.response.get("context", {}).get("token")
+        return token if isinstance(token, str) else None
 
 
 def _is_allow(response: Mapping[str, Any]) -> bool:
@@ -90,12 +97,58 @@ def _is_allow(response: Mapping[str, Any]) -> bool:
     return bool(statements) and all(statement.get("Effect") == "Allow" for statement in statements)
 
 
-def decide(authorize: Callable[[Mapping[str, Any]], Dict[str, Any]], event: Mapping[str, Any]) -> Decision:
-    """Runs `authorize(event)` (an OAuthProxy's authorize, or your own authorizer's handler) and tells
-    what API Gateway would answer, with the reason of a denial."""
+class LambdaContext:
+    """What the Lambda runtime passes a handler as its second argument, as far as an authorizer uses it: the
+    invocation's `aws_request_id` (random unless given), the function's names and limits, and the time left."""
+
+    function_name = "oauth-proxy-authorizer"
+    function_version = "$LATEST"
+    memory_limit_in_mb = "256"
+    log_group_name = "/aws/lambda/oauth-proxy-authorizer"
+    log_stream_name = "2026/01/01/[$LATEST]00000000000000000000000000000000"
+
+    def __init__(self, aws_request_id: Optional[str] = None, *, remaining_ms: int = 10_000) -> None:
+        if aws_request_id is None:
+            digits = secrets.token_hex(16)
+            aws_request_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+        self.aws_request_id = aws_request_id
+        self.invoked_function_arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{self.function_name}"
+        self._remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._remaining_ms
+
+
+def _takes_context(handler: Callable[..., Any]) -> bool:
+    """True for a Lambda handler (event, context): a second positional parameter that is required or named
+    `context`, or *args. False for a callable of one argument, and for one whose signature cannot be read
+    (OAuthProxy.authorize is a C method)."""
+    try:
+        parameters = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) >= 2:
+        second = positional[1]
+        return second.default is second.empty or second.name == "context"
+    return len(positional) == 1 and any(p.kind is p.VAR_POSITIONAL for p in parameters)
+
+
+def decide(handler: Callable[..., Dict[str, Any]], event: Mapping[str, Any],
+           context: Optional[Any] = None) -> Decision:
+    """Runs `handler(event)` (an OAuthProxy's authorize, or any callable of one argument) or, for a Lambda
+    handler `handler(event, context)`, `handler(event, context or LambdaContext())`, and tells what API
+    Gateway would answer, with the reason of a denial."""
+    if _takes_context(handler):
+        lambda_context = context if context is not None else LambdaContext()
+
+        def call(event: Mapping[str, Any]) -> Dict[str, Any]:
+            return handler(event, lambda_context)
+    else:
+        call = handler
     with DenialLog() as log:
         try:
-            response = authorize(event)
+            response = call(event)
         except Unauthorized as denial:
             return Decision(401, getattr(denial, "reason", None), None)
         except IntrospectionError as failure:

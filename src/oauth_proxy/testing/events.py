@@ -29,9 +29,9 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class _Spoil:
     """The SPOIL marker: a present but wrong value (see SpaSession.rest_event)."""
 
-    _instance = None
+    _instance: Optional["_Spoil"] = None
 
-    def __new__(cls):
+    def __new__(cls) -> "_Spoil":
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -56,7 +56,9 @@ def make_jwt(claims: Mapping[str, Any], header: Optional[Mapping[str, Any]] = No
     behind the gateway does. So this is enough to test the authorizer, and must never be accepted by an API.
     """
     head = dict(header) if header is not None else {"alg": "RS256", "typ": "JWT", "kid": "test"}
-    return ".".join([_b64url(json.dumps(head).encode()), _b64url(json.dumps(dict(claims)).encode()), signature])
+    compact = (",", ":")
+    return ".".join([_b64url(json.dumps(head, separators=compact).encode()),
+                     _b64url(json.dumps(dict(claims), separators=compact).encode()), signature])
 
 
 def _request_id() -> str:
@@ -163,7 +165,7 @@ class SpaSession:
             return current
         if option is SPOIL:
             return _tamper(current)
-        return option
+        return None if option is None else str(option)
 
     def _spa_headers(self, method: str, origin: Any, csrf_header: Any, bearer: Optional[str],
                      extra: Optional[Mapping[str, Optional[str]]]) -> Dict[str, str]:

@@ -22,7 +22,7 @@ import os
 import socket
 import socketserver
 import threading
-from typing import Any, Callable, Counter, Deque, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Counter, Deque, Dict, List, Mapping, Optional, Set, Tuple, Union
 from urllib.parse import parse_qs
 
 from .events import make_jwt
@@ -213,7 +213,7 @@ class IntrospectionEndpoint:
         self.credentials = credentials
         self.lock = threading.Lock()
         self._closing = threading.Event()  # ends every pending delay at shutdown
-        self._open: set = set()  # accepted connections not yet closed: close() ends them
+        self._open: Set[socket.socket] = set()  # accepted connections not yet closed: close() ends them
         self._threads: List[threading.Thread] = []  # one per connection
         self.requests: Deque[IntrospectionRequest] = collections.deque(maxlen=history)
         self._calls: Counter[Optional[str]] = collections.Counter()

@@ -16,7 +16,7 @@ every test (`pytest -p no:oauth_proxy` turns the plugin off):
 from __future__ import annotations
 
 import secrets
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 import pytest
 
@@ -69,7 +69,7 @@ def oauth_proxy_factory(oauth_proxy_key: str, oauth_proxy_cookie_prefix: str,
     for that IntrospectionEndpoint (its `credentials`, when set)."""
 
     def make(*, introspection: Optional[IntrospectionEndpoint] = None, **overrides: Any) -> OAuthProxy:
-        settings: dict = dict(trusted_web_origins=[oauth_proxy_origin], cookie_name_prefix=oauth_proxy_cookie_prefix,
+        settings: Dict[str, Any] = dict(trusted_web_origins=[oauth_proxy_origin], cookie_name_prefix=oauth_proxy_cookie_prefix,
                               encryption_key=oauth_proxy_key)
         if introspection is not None:
             client_id, client_secret = introspection.credentials or (CLIENT_ID, CLIENT_SECRET)

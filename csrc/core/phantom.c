@@ -1,6 +1,3 @@
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
 #include "phantom.h"
 
 #include <openssl/crypto.h>
@@ -21,6 +18,7 @@ struct phantom {
     introspector *introspector;
     token_cache *cache;
     authorizer_metrics *metrics; /* NULL unless METRICS=true */
+    phantom_lock_hooks lock;     /* both NULL: no lock to give up */
 };
 
 /* Far above any sensible setting; keeps a typo from reserving gigabytes. */
@@ -36,7 +34,7 @@ static char *msg(const char *fmt, ...)
     return strdup(buf);
 }
 
-phantom *phantom_new(const phantom_config *cfg, char **error)
+phantom *phantom_new(const phantom_config *cfg, const phantom_lock_hooks *lock, char **error)
 {
     *error = NULL;
     if (cfg->cache_ttl_s < 0) {
@@ -68,6 +66,8 @@ phantom *phantom_new(const phantom_config *cfg, char **error)
         *error = msg("out of memory");
         return NULL;
     }
+    if (lock != NULL && lock->release != NULL && lock->reacquire != NULL)
+        p->lock = *lock;
     p->introspector = introspector_new(api, cfg->url, cfg->client_id, cfg->client_secret,
                                        cfg->timeout_ms, cfg->ca_file, cfg->pool_size, error);
     if (p->introspector == NULL) {
@@ -125,11 +125,12 @@ phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t tok
 
     introspect_status st;
     double started = metrics != NULL ? now_ms() : 0;
-    Py_BEGIN_ALLOW_THREADS
+    void *held = p->lock.release != NULL ? p->lock.release() : NULL;
     st = introspector_call(p->introspector, token, token_len, jwt, jwt_len, detail, detail_size);
-    Py_END_ALLOW_THREADS
+    if (p->lock.reacquire != NULL)
+        p->lock.reacquire(held);
     if (metrics != NULL) {
-        /* Back under the GIL: the counters are shared with every other thread's calls. */
+        /* Back under the caller's lock: the counters are shared with every other thread's calls. */
         metrics->cache_misses++;
         metrics_introspected(metrics, now_ms() - started);
     }
@@ -155,10 +156,4 @@ phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t tok
     else
         jwt_claims_clear(&claims);
     return PHANTOM_JWT;
-}
-
-phantom_result phantom_exchange(phantom *p, const char *token, size_t token_len,
-                                char **jwt, size_t *jwt_len)
-{
-    return phantom_exchange_detail(p, token, token_len, jwt, jwt_len, NULL, NULL, 0);
 }
