@@ -16,7 +16,7 @@ route, `$default` included. A route of method ANY receives every method.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple, cast
 
 from .api_template import ApiRoute
 
@@ -37,17 +37,18 @@ class Finding(NamedTuple):
 
 
 def parse_rules(route_scopes: str) -> List[Rule]:
-    """ROUTE_SCOPES text, validated as the authorizer validates it (a ConfigError names a bad entry), best
-    first."""
-    from .config import _route_entries, _route_entry
+    """ROUTE_SCOPES text, validated and ordered as the authorizer does it (oauth_proxy.config; a ConfigError
+    names a bad entry), best first."""
+    from types import SimpleNamespace
 
-    rules = []
-    for entry in _route_entries(route_scopes):
-        method, path, _ = _route_entry(entry)
-        prefix = path.endswith("/*")
-        rules.append(Rule(entry.partition("=")[0], method, path[:-2] if prefix else path, prefix))
-    rules.sort(key=lambda r: (r.prefix, -len(r.path) if r.prefix else 0, r.method == "*"))
-    return rules
+    from .config import Config, _route_entries, route_rules
+    from .settings import SETTINGS
+
+    (setting,) = [s for s in SETTINGS if s.env == "ROUTE_SCOPES"]
+    entries = _route_entries(setting, route_scopes)
+    ordered = route_rules(cast(Config, SimpleNamespace(route_scopes=entries)))
+    return [Rule(f"{method} {path + '/*' if prefix else path}", method, path, prefix)
+            for method, path, prefix, _ in ordered]
 
 
 def applies(rule: Rule, method: str, path: str) -> bool:
