@@ -104,3 +104,28 @@ def test_report_of_a_template_without_an_api(tmp_path):
     path.write_text('{"Resources": {}}')
     lines, status = report(str(path), "GET /x=y")
     assert status == 2 and "no API Gateway API" in lines[0]
+
+
+def test_cli_check_routes(tmp_path, capsys, monkeypatch):
+    from oauth_proxy.cli import main
+
+    template = {"Resources": {"R": {"Type": "AWS::ApiGatewayV2::Route",
+                                    "Properties": {"RouteKey": "GET /api/{proxy+}", "AuthorizationType": "CUSTOM",
+                                                   "AuthorizerId": {"Ref": "A"}}}}}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template))
+    assert main(["check-routes", str(path), "--route-scopes", "* /admin/*=admin; GET /api/*=read"]) == 1
+    out = capsys.readouterr().out
+    assert "'* /admin/*': no route (the API's routes: GET /api/{proxy+})" in out and "GET /api/*'" not in out
+    monkeypatch.setenv("ROUTE_SCOPES", "GET /api/*=read")
+    assert main(["check-routes", str(path)]) == 0
+    assert "every ROUTE_SCOPES entry (1) applies" in capsys.readouterr().out
+    assert main(["check-routes", str(path), "--route-scopes", "ANY /x=y"]) == 2
+    assert "write * for any method" in capsys.readouterr().err
+    monkeypatch.delenv("ROUTE_SCOPES")
+    assert main(["check-routes", str(path)]) == 2
+    assert "no ROUTE_SCOPES" in capsys.readouterr().err
+    (tmp_path / "bad.yaml").write_text("Resources: [unclosed")
+    assert main(["check-routes", str(tmp_path / "bad.yaml"), "--route-scopes", "GET /x=y"]) == 2
+    assert "not a YAML template" in capsys.readouterr().err
+    assert main(["check-routes", str(tmp_path / "missing.json"), "--route-scopes", "GET /x=y"]) == 2

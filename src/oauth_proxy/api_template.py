@@ -92,7 +92,10 @@ def _yaml(text: str) -> Any:
         return {("Condition" if suffix == "Condition" else "Fn::" + suffix): value}
 
     loader_class.add_multi_constructor("!", tag)
-    return yaml.load(text, Loader=loader_class)  # noqa: S506 - a SafeLoader subclass
+    try:
+        return yaml.load(text, Loader=loader_class)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise ValueError(f"not a YAML template: {error}") from None
 
 
 def _http(resources: Mapping[str, Any]) -> Optional[ApiDescription]:

@@ -129,6 +129,26 @@ def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[Dict[str, 
     return 1
 
 
+def _check_routes(args: argparse.Namespace) -> int:
+    from .route_check import report
+
+    scopes = args.route_scopes if args.route_scopes is not None else os.environ.get("ROUTE_SCOPES", "")
+    if not scopes.strip():
+        print("oauth-proxy: no ROUTE_SCOPES to check (set it, or give --route-scopes)", file=sys.stderr)
+        return 2
+    try:
+        lines, status = report(args.template, scopes, args.api)
+    except ConfigError as error:
+        print(f"oauth-proxy: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:
+        print(f"oauth-proxy: {args.template}: {error}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return status
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="oauth-proxy", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +172,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub.add_argument("--spoil", action="append", default=[], choices=_PARTS, help="send this part, but wrong")
     sub.add_argument("--key-env", default="ENCRYPTION_KEY", help="environment variable holding the key")
     commands.add_parser("demo", help="a local authorization demo with a throwaway key")
+    sub = commands.add_parser("check-routes", help="list ROUTE_SCOPES entries that match no route the API in a "
+                                                    "CloudFormation or SAM template defines (exit status 1)")
+    sub.add_argument("template", help="a rendered CloudFormation template (JSON) or a SAM template (YAML)")
+    sub.add_argument("--route-scopes", help="the ROUTE_SCOPES to check (default: $ROUTE_SCOPES)")
+    sub.add_argument("--api", choices=["REST", "HTTP"], help="check only this API of a template holding both")
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -178,6 +203,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _authorize(args)
     if args.command == "event":
         return _event(args)
+    if args.command == "check-routes":
+        return _check_routes(args)
     from .demo import run_demo
 
     return run_demo()

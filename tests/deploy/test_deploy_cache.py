@@ -7,6 +7,8 @@ REQUIRE_ORIGIN=writes)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -275,6 +277,9 @@ def test_route_scopes_that_cannot_match_the_shipped_routes_are_reported(osls_ren
         assert status == 1, lines
         assert len(lines) == 1 and "'* /admin/*': no route" in lines[0] and "/api/{proxy+}" in lines[0], lines
         assert report(str(path), "DELETE /api/{proxy+}=admin; * /api/*=user")[1] == 0
-    # The SAM template itself (YAML, before the transform) holds both APIs.
-    lines, status = report(str(TEMPLATE), scopes)
-    assert status == 1 and len(lines) == 2 and all("'* /admin/*': no route" in line for line in lines), lines
+    # The SAM template itself (YAML, before the transform) holds both APIs: the command as a user runs it.
+    proc = subprocess.run([sys.executable, "-m", "oauth_proxy", "check-routes", str(TEMPLATE),
+                           "--route-scopes", scopes], capture_output=True, text=True, timeout=60)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1 and len(lines) == 2, proc.stdout + proc.stderr
+    assert all("'* /admin/*': no route" in line for line in lines), lines
