@@ -5,13 +5,15 @@
 demo: build
 	cd .venv && bin/python -m oauth_proxy demo
 
-# After the suite: the same suite on an ASan+UBSan build, valgrind over every outcome, a bounded
-# libFuzzer run of each C parser (HARDENING.md; the long runs are second-tier commands listed there), and
-# a threaded stress run of the cookie and phantom paths on a ThreadSanitizer build.
+# After the suite: the type check of the package, the C format check, the same suite on an ASan+UBSan
+# build, valgrind over every outcome, a bounded libFuzzer run of each C parser (HARDENING.md; the long runs
+# are second-tier commands listed there), and a threaded stress run of the cookie and phantom paths on a
+# ThreadSanitizer build.
 test: build node_modules/.package-lock.json
 	scripts/apt-install chromium  # the browser test (tests/deploy/test_browser.py)
 	.venv/bin/pytest -q
 	MYPYPATH=src .venv/bin/mypy --strict -p oauth_proxy
+	scripts/format-check
 	scripts/sanitize
 	scripts/valgrind
 	scripts/fuzz --ci

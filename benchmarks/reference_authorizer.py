@@ -1,6 +1,6 @@
 """A pure-Python OAuth Proxy authorizer: the baseline that the C extension is measured against.
 
-It follows the same contract (sections 2 to 5 of contract.md) and is written the way a competent Python
+It follows the same behaviour (docs/reference.md: the cookie format and the decision) and is written the way a competent Python
 team would write it without a C extension: the `cryptography` package's AESGCM built once per key, a
 plain split-based cookie parser, the standard library's json, base64, hmac and http.client. It is not
 tuned to be slow and not micro-optimised either; its responses are checked against ours by
@@ -122,7 +122,7 @@ class ReferenceAuthorizer:
                    required_scopes=(get("REQUIRED_SCOPES") or "").split(),
                    http_api_response_format=get("HTTP_API_RESPONSE_FORMAT", "simple"))
 
-    # -- the decision of contract section 5 ------------------------------------------------------------
+    # -- the decision, step by step ------------------------------------------------------------------
 
     def authorize(self, event):
         v2 = isinstance(event, dict) and event.get("version") == "2.0"

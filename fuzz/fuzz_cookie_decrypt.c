@@ -85,7 +85,9 @@ static void round_trip(const uint8_t *data, size_t size) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size == 0) return 0;
-    if (data[0] & 1) round_trip(data + 1, size - 1);
-    else wire_value(data + 1, size - 1);
+    if (data[0] & 1)
+        round_trip(data + 1, size - 1);
+    else
+        wire_value(data + 1, size - 1);
     return 0;
 }

@@ -27,9 +27,7 @@ static int reference_jwt_shape(const uint8_t *s, size_t n) {
     return segs == 3 && len > 0;
 }
 
-static int reference_ws(uint8_t c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+static int reference_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* A 200 whose body is the input: a JWT (the body without surrounding whitespace) when it has the shape of one,
    inactive when blank or JSON with "active": false, a failure otherwise; never a detail quoting the body. */
@@ -83,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (bare_ok) {
         CHECK(bare.active == wrapped.active && bare.has_exp == wrapped.has_exp);
         CHECK((bare.sub == NULL) == (wrapped.sub == NULL));
-        if (bare.sub != NULL) CHECK(bare.sub_len == wrapped.sub_len && memcmp(bare.sub, wrapped.sub, bare.sub_len) == 0);
+        if (bare.sub != NULL)
+            CHECK(bare.sub_len == wrapped.sub_len && memcmp(bare.sub, wrapped.sub, bare.sub_len) == 0);
     } else {
         CHECK(bare.active == JSON_ACTIVE_UNKNOWN && bare.sub == NULL && bare.scope == NULL);
     }

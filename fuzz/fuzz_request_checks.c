@@ -89,8 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         i = j;
     }
     int all_there = 1;
-    for (size_t k = 0; k < count; k++)
-        all_there &= reference_has_word(plain, granted_len, words[k].p, words[k].n);
+    for (size_t k = 0; k < count; k++) all_there &= reference_has_word(plain, granted_len, words[k].p, words[k].n);
     CHECK(scopes_granted(plain, granted_len, words, count) == all_there);
 
     free(req);

@@ -41,9 +41,7 @@ static const char PATH_CHARS[] = {'/', 'a', 'b', '/', '\0', '.'};
 static const char METHOD_CHARS[] = {'G', 'E', 'T', 'g', 'e', 't', 'P', 'O', 'S', 'p', 'o', 's', (char)0xc7, (char)0xe7};
 static const char *const RULE_METHODS[] = {"*", "GET", "POST", "GE", "DELETE", "\xc7"};
 
-static uint8_t ascii_upper(uint8_t c) {
-    return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
-}
+static uint8_t ascii_upper(uint8_t c) { return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c; }
 
 static int reference_method(const char *rule, span method) {
     if (strcmp(rule, "*") == 0) return 1;
@@ -105,8 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         span path = take_text(&in, plen % 24, PATH_CHARS, sizeof PATH_CHARS);
         const route_rule *expected = NULL;
         for (size_t i = 0; i < table.count && expected == NULL; i++)
-            if (reference_method(rule_methods[i], method)
-                && reference_path(table.rules[i].path, table.rules[i].prefix, path))
+            if (reference_method(rule_methods[i], method) &&
+                reference_path(table.rules[i].path, table.rules[i].prefix, path))
                 expected = &table.rules[i];
         CHECK(route_table_match(&table, method, path) == expected);
         free((char *)method.p);

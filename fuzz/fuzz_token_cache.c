@@ -46,9 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             char sub[32];
             int sub_len = snprintf(sub, sizeof sub, "sub-%d-%u", id, version);
             /* claims as the JWT parser would give them: sub present on odd versions, scope on every third */
-            jwt_claims claims = {.sub = version & 1 ? sub : NULL, .sub_len = version & 1 ? (size_t)sub_len : 0,
+            jwt_claims claims = {.sub = version & 1 ? sub : NULL,
+                                 .sub_len = version & 1 ? (size_t)sub_len : 0,
                                  .scope = version % 3 == 0 ? "read write" : NULL,
-                                 .scope_len = version % 3 == 0 ? 10 : 0, .has_exp = data[i] & 8 ? 1 : 0,
+                                 .scope_len = version % 3 == 0 ? 10 : 0,
+                                 .has_exp = data[i] & 8 ? 1 : 0,
                                  .exp = (double)time(NULL) + 86400};
             token_cache_put(cache, token, (size_t)token_len, jwt, (size_t)jwt_len, &claims);
             if (at < count) {
@@ -79,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     else
                         CHECK(claims.sub == NULL);
                     CHECK((claims.scope != NULL) == (v % 3 == 0));
-                    if (claims.scope != NULL) CHECK(claims.scope_len == 10 && memcmp(claims.scope, "read write", 10) == 0);
+                    if (claims.scope != NULL)
+                        CHECK(claims.scope_len == 10 && memcmp(claims.scope, "read write", 10) == 0);
                     jwt_claims_clear(&claims);
                 }
                 slot s = model[at];

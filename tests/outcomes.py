@@ -135,7 +135,7 @@ def build() -> Dict[str, Callable[[], None]]:
 
 
 def _library_cases(plain, raises, jar, csrf_header) -> Dict[str, Callable[[], None]]:
-    """authenticate / allow / deny, CONTEXT_CLAIMS, ROUTE_SCOPES and REQUIRE_ORIGIN (contract section 6)."""
+    """authenticate / allow / deny, CONTEXT_CLAIMS, ROUTE_SCOPES and REQUIRE_ORIGIN."""
     claims = _proxy(context_claims="sub,tenant,level,ratio,admin,groups,absent")
     routes = _proxy(route_scopes="GET /orders/{id}=read; * /orders/*=write; * /*=nothing", http_api_response_format="iam")
     same_origin = _proxy(require_origin="writes")

@@ -1,4 +1,4 @@
-"""Contract section 3: every variable, its default, and a clear ConfigError that never shows a secret."""
+"""The configuration: every variable, its default, and a clear ConfigError that never shows a secret."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""CONTEXT_CLAIMS (contract section 6): JWT claims copied into the allow context when they are a string, a
+"""CONTEXT_CLAIMS: JWT claims copied into the allow context when they are a string, a
 number or a boolean; through authorize and allow, in every response format."""
 from __future__ import annotations
 

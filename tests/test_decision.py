@@ -1,4 +1,4 @@
-"""Contract section 5: each rule of the decision, for REST (payload 1.0) and HTTP API (payload 2.0)."""
+"""Each rule of the decision, for REST (payload 1.0) and HTTP API (payload 2.0)."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""One JSON log line per denial, with the contract's reason code, method and path, and nothing secret."""
+"""One JSON log line per denial, with its reason code (oauth_proxy.REASONS), method and path, and nothing secret."""
 from __future__ import annotations
 
 import logging

@@ -196,7 +196,7 @@ def test_concurrent_calls_to_a_stalled_endpoint_each_end_within_the_timeout():
 def test_many_threads_against_a_flapping_endpoint_with_a_small_cache():
     """The GIL is released during introspection, so threads really overlap in the introspector and the token
     cache (4 entries for 10 tokens: constant eviction). Under scripts/sanitize this is a race and
-    use-after-free check; here every outcome must be one of the three the contract allows."""
+    use-after-free check; here every outcome must be one of the three a phantom exchange may end in."""
     server = fs.FaultServer(fs.sequence(GOOD, GOOD, fs.answer(503, b""), fs.answer(204, b""), fs.reset))
     try:
         proxy = oauth_proxy.OAuthProxy(oauth_proxy.Config(

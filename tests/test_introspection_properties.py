@@ -1,4 +1,4 @@
-"""How an introspection answer (HTTP 200) becomes an outcome, against a Python reading of contract step 5:
+"""How an introspection answer (HTTP 200) becomes an outcome, against a Python reading of the phantom exchange's rules:
 a JWT (three base64url segments whose payload is a JSON object) is used; an empty body or JSON with
 "active": false is a 401; anything else, JSON "active": true included, is a 500. Bodies come from
 hypothesis: JWT-shaped text, JSON objects with `active` of any type, and byte edits of both.
@@ -75,7 +75,7 @@ def has_lone_surrogate(value) -> bool:
 
 
 def expected(body: bytes):
-    """The outcome contract step 5 asks for, or None where the two readings may differ by design."""
+    """The outcome the exchange's rules ask for, or None where the two readings may differ by design."""
     text = body.strip(b" \t\r\n")
     if not text:
         return "401"
@@ -155,7 +155,7 @@ def bodies(draw):
 @example(body=b'[{"active":false}]')
 @example(body=b"eyJ9.e30.c2ln")
 @example(body=b"a.b.c")
-def test_introspection_answer_outcomes_follow_the_contract(endpoint, body):
+def test_introspection_answer_outcomes_follow_the_rules(endpoint, body):
     want = expected(body)
     if want is None:
         return

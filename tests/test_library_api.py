@@ -1,4 +1,4 @@
-"""Contract section 6: authenticate() -> Identity, the allow()/deny() builders and Forbidden, for REST
+"""The library API: authenticate() -> Identity, the allow()/deny() builders and Forbidden, for REST
 (payload 1.0) and HTTP API (payload 2.0) events."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The benchmark's pure-Python reference must answer exactly like ours, or the speed comparison of issue 5
+"""The benchmark's pure-Python reference must answer exactly like ours, or the speed comparison of benchmarks/run.py
 compares different work. Same events as benchmarks/run.py, plus the 401 and 403 shapes for payloads 1.0 and
 2.0. No timing here, ever."""
 import copy

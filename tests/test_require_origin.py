@@ -1,4 +1,4 @@
-"""REQUIRE_ORIGIN (contract section 6, issue 11 item 1): `always`, or `writes` for same-origin deployments,
+"""REQUIRE_ORIGIN: `always`, or `writes` for same-origin deployments,
 where browsers send no Origin header on GET and HEAD."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ROUTE_SCOPES (contract section 6): per-route scopes on top of REQUIRED_SCOPES, every precedence rule in
+"""ROUTE_SCOPES: per-route scopes on top of REQUIRED_SCOPES, every precedence rule in
 both payload formats, the per-route policy Resource, and the configuration's errors."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """oauth_proxy.testing.SpaSession: the events have API Gateway's shapes, and the authorizer answers each
-variant (allowed, or each dropped or spoiled part) with the contract's outcome and reason.
+variant (allowed, or each dropped or spoiled part) with its outcome and reason.
 
 The key sets are those of AWS's documented REQUEST authorizer inputs ("Input to an API Gateway Lambda
 authorizer", and the payload 2.0 format of "Working with AWS Lambda authorizers for HTTP APIs")."""

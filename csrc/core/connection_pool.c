@@ -8,14 +8,11 @@
 
 #include <openssl/crypto.h>
 
-static void set_error(char **error, const char *message)
-{
-    if (error != NULL)
-        *error = strdup(message);
+static void set_error(char **error, const char *message) {
+    if (error != NULL) *error = strdup(message);
 }
 
-void deadline_after(struct timespec *t, long ms)
-{
+void deadline_after(struct timespec *t, long ms) {
     clock_gettime(CLOCK_MONOTONIC, t);
     t->tv_sec += ms / 1000;
     t->tv_nsec += (ms % 1000) * 1000000L;
@@ -25,20 +22,16 @@ void deadline_after(struct timespec *t, long ms)
     }
 }
 
-long ms_until(const struct timespec *t)
-{
+long ms_until(const struct timespec *t) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long ms = (long long)(t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
     return ms > 0 ? (long)ms : 0;
 }
 
-static void connection_free(const curl_api *api, pooled_connection *conn)
-{
-    if (conn == NULL)
-        return;
-    if (conn->curl != NULL)
-        api->easy_cleanup(conn->curl); /* closes its connection */
+static void connection_free(const curl_api *api, pooled_connection *conn) {
+    if (conn == NULL) return;
+    if (conn->curl != NULL) api->easy_cleanup(conn->curl); /* closes its connection */
     if (conn->body.data != NULL) {
         OPENSSL_cleanse(conn->body.data, conn->body.cap + 1);
         free(conn->body.data);
@@ -46,8 +39,7 @@ static void connection_free(const curl_api *api, pooled_connection *conn)
     free(conn);
 }
 
-static pooled_connection *connection_new(const connection_pool *pool, char **error)
-{
+static pooled_connection *connection_new(const connection_pool *pool, char **error) {
     pooled_connection *conn = calloc(1, sizeof *conn);
     if (conn != NULL) {
         conn->body.cap = pool->max_body;
@@ -74,13 +66,10 @@ static pooled_connection *connection_new(const connection_pool *pool, char **err
 /* 1 when the connection libcurl keeps for conn has anything waiting to be read, or cannot be asked: it must
  * not carry another request. No kept connection (closed by libcurl or the peer) is clean: the next transfer
  * opens a new one. */
-static int has_unread_bytes(const curl_api *api, pooled_connection *conn)
-{
+static int has_unread_bytes(const curl_api *api, pooled_connection *conn) {
     curl_socket_t sock = CURL_SOCKET_BAD;
-    if (api->easy_getinfo(conn->curl, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK)
-        return 1;
-    if (sock == CURL_SOCKET_BAD)
-        return 0;
+    if (api->easy_getinfo(conn->curl, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK) return 1;
+    if (sock == CURL_SOCKET_BAD) return 0;
     struct pollfd p = {.fd = sock, .events = POLLIN};
     int ready;
     do {
@@ -89,17 +78,13 @@ static int has_unread_bytes(const curl_api *api, pooled_connection *conn)
     return ready != 0; /* readable, hung up, in error, or poll failed */
 }
 
-static int init_sync(connection_pool *pool)
-{
+static int init_sync(connection_pool *pool) {
     pthread_condattr_t attr;
-    if (pthread_condattr_init(&attr) != 0)
-        return -1;
+    if (pthread_condattr_init(&attr) != 0) return -1;
     int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(&pool->idle_cond, &attr);
+    if (rc == 0) rc = pthread_cond_init(&pool->idle_cond, &attr);
     pthread_condattr_destroy(&attr);
-    if (rc != 0)
-        return -1;
+    if (rc != 0) return -1;
     if (pthread_mutex_init(&pool->lock, NULL) != 0) {
         pthread_cond_destroy(&pool->idle_cond);
         return -1;
@@ -109,8 +94,7 @@ static int init_sync(connection_pool *pool)
 }
 
 int connection_pool_open(connection_pool *pool, const curl_api *api, const curl_handle_settings *settings,
-                         size_t max_body, size_t size, char **error)
-{
+                         size_t max_body, size_t size, char **error) {
     memset(pool, 0, sizeof *pool);
     pool->api = api;
     pool->settings = *settings;
@@ -126,18 +110,15 @@ int connection_pool_open(connection_pool *pool, const curl_api *api, const curl_
         return -1;
     }
     pooled_connection *first = connection_new(pool, error);
-    if (first == NULL)
-        return -1;
+    if (first == NULL) return -1;
     pool->idle[pool->idle_count++] = first;
     pool->created = 1;
     return 0;
 }
 
-void connection_pool_close(connection_pool *pool)
-{
+void connection_pool_close(connection_pool *pool) {
     if (pool->idle != NULL)
-        for (size_t i = 0; i < pool->idle_count; i++)
-            connection_free(pool->api, pool->idle[i]);
+        for (size_t i = 0; i < pool->idle_count; i++) connection_free(pool->api, pool->idle[i]);
     free(pool->idle);
     pool->idle = NULL;
     pool->idle_count = pool->created = 0;
@@ -149,20 +130,16 @@ void connection_pool_close(connection_pool *pool)
 }
 
 /* Gives up the slot of a connection that was closed or never made, so that a waiter may make one. */
-static void forget_slot(connection_pool *pool)
-{
+static void forget_slot(connection_pool *pool) {
     pthread_mutex_lock(&pool->lock);
     pool->created--;
     pthread_cond_signal(&pool->idle_cond);
     pthread_mutex_unlock(&pool->lock);
 }
 
-pooled_connection *connection_pool_acquire(connection_pool *pool, const struct timespec *deadline,
-                                           int *new_failed)
-{
+pooled_connection *connection_pool_acquire(connection_pool *pool, const struct timespec *deadline, int *new_failed) {
     *new_failed = 0;
-    if (pthread_mutex_lock(&pool->lock) != 0)
-        return NULL;
+    if (pthread_mutex_lock(&pool->lock) != 0) return NULL;
     int rc = 0;
     while (pool->idle_count == 0 && pool->created >= pool->size && rc == 0)
         rc = pthread_cond_timedwait(&pool->idle_cond, &pool->lock, deadline);
@@ -195,8 +172,7 @@ pooled_connection *connection_pool_acquire(connection_pool *pool, const struct t
     return conn;
 }
 
-void connection_pool_release(connection_pool *pool, pooled_connection *conn)
-{
+void connection_pool_release(connection_pool *pool, pooled_connection *conn) {
     OPENSSL_cleanse(conn->body.data, conn->body.len);
     conn->body.len = 0;
     if (has_unread_bytes(pool->api, conn)) {

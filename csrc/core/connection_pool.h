@@ -34,11 +34,11 @@ typedef struct {
     size_t max_body;
     pthread_mutex_t lock;
     pthread_cond_t idle_cond;
-    int sync_ready;             /* lock and idle_cond were initialised */
+    int sync_ready; /* lock and idle_cond were initialised */
     size_t size;
-    size_t created;             /* connections made or being made; guarded by lock */
-    size_t idle_count;          /* guarded by lock */
-    pooled_connection **idle;   /* size slots; guarded by lock */
+    size_t created;           /* connections made or being made; guarded by lock */
+    size_t idle_count;        /* guarded by lock */
+    pooled_connection **idle; /* size slots; guarded by lock */
 } connection_pool;
 
 /* Sets pool up and makes its first connection, so an unusable setting fails at configuration and not on a
@@ -52,8 +52,7 @@ void connection_pool_close(connection_pool *pool);
 /* A connection for this thread's transfer, its body emptied: an idle one, a new one while the pool is not
  * full, or the first one released before the deadline. NULL when the deadline passed first, or a new
  * connection could not be made (*new_failed set). */
-pooled_connection *connection_pool_acquire(connection_pool *pool, const struct timespec *deadline,
-                                           int *new_failed);
+pooled_connection *connection_pool_acquire(connection_pool *pool, const struct timespec *deadline, int *new_failed);
 
 /* Gives conn back after a transfer. Its body is wiped (an answer may hold a credential). Where bytes wait
  * unread on its connection, it is closed and its slot freed for a new one. */

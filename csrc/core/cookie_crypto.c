@@ -109,8 +109,7 @@ int cookie_encrypt(cookie_key *key, const unsigned char *plain, size_t len, char
     if (raw == NULL) return COOKIE_NO_MEMORY;
     int n = 0, tail = 0, result = COOKIE_INVALID;
     raw[0] = VERSION_BYTE;
-    if (RAND_bytes(raw + 1, IV_BYTES) != 1 ||
-        EVP_EncryptInit_ex(key->encrypt, NULL, NULL, NULL, raw + 1) != 1 ||
+    if (RAND_bytes(raw + 1, IV_BYTES) != 1 || EVP_EncryptInit_ex(key->encrypt, NULL, NULL, NULL, raw + 1) != 1 ||
         EVP_EncryptUpdate(key->encrypt, raw + HEADER_BYTES, &n, plain, (int)len) != 1 ||
         EVP_EncryptFinal_ex(key->encrypt, raw + HEADER_BYTES + n, &tail) != 1 || (size_t)(n + tail) != len ||
         EVP_CIPHER_CTX_ctrl(key->encrypt, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, raw + HEADER_BYTES + len) != 1)

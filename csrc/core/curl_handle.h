@@ -21,11 +21,11 @@ typedef struct {
 } response_body;
 
 typedef struct {
-    const char *url;              /* http:// or https:// (http_url_valid) */
-    long timeout_ms;              /* > 0; each call may lower it to what its deadline leaves */
-    const char *ca_file;          /* the whole trust store; NULL: the system's */
-    struct curl_slist *headers;   /* sent with every request; NULL: none */
-    int post;                     /* 1: POST, the fields set per transfer; 0: GET */
+    const char *url;            /* http:// or https:// (http_url_valid) */
+    long timeout_ms;            /* > 0; each call may lower it to what its deadline leaves */
+    const char *ca_file;        /* the whole trust store; NULL: the system's */
+    struct curl_slist *headers; /* sent with every request; NULL: none */
+    int post;                   /* 1: POST, the fields set per transfer; 0: GET */
 } curl_handle_settings;
 
 /* 1 when url is an http:// or https:// URL of printable ASCII without spaces, at most 8 KiB; else 0. */
@@ -33,8 +33,8 @@ int http_url_valid(const char *url);
 
 /* Configures c for settings, its response written into body (which must outlive the handle's use).
  * The settings' strings and headers must outlive the handle too. */
-int curl_handle_configure(const curl_api *api, CURL *c, const curl_handle_settings *settings,
-                          response_body *body, char **error);
+int curl_handle_configure(const curl_api *api, CURL *c, const curl_handle_settings *settings, response_body *body,
+                          char **error);
 
 /* A short category for a failed transfer, never curl's own message (which may quote the URL or the peer). */
 const char *curl_error_category(CURLcode rc);

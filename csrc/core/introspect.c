@@ -16,16 +16,14 @@ struct introspector {
     const curl_api *api;
     struct curl_slist *headers; /* holds the Basic credentials: wiped on free */
     char *url;
-    char *ca_file;              /* NULL: the system store */
+    char *ca_file; /* NULL: the system store */
     long timeout_ms;
-    int pool_open;              /* pool was set up (connection_pool_open ran) */
+    int pool_open; /* pool was set up (connection_pool_open ran) */
     connection_pool pool;
 };
 
-static void set_error(char **error, const char *fmt, ...)
-{
-    if (error == NULL)
-        return;
+static void set_error(char **error, const char *fmt, ...) {
+    if (error == NULL) return;
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
@@ -34,28 +32,23 @@ static void set_error(char **error, const char *fmt, ...)
     *error = strdup(buf);
 }
 
-static void set_detail(char *detail, size_t size, const char *fmt, ...)
-{
-    if (detail == NULL || size == 0)
-        return;
+static void set_detail(char *detail, size_t size, const char *fmt, ...) {
+    if (detail == NULL || size == 0) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, size, fmt, ap);
     va_end(ap);
 }
 
-static void free_headers(const curl_api *api, struct curl_slist *h)
-{
+static void free_headers(const curl_api *api, struct curl_slist *h) {
     for (struct curl_slist *i = h; i != NULL; i = i->next)
-        if (i->data != NULL)
-            OPENSSL_cleanse(i->data, strlen(i->data));
+        if (i->data != NULL) OPENSSL_cleanse(i->data, strlen(i->data));
     api->slist_free_all(h);
 }
 
 /* 0, or -1 with *error set. */
 static int check_settings(const curl_api *api, const char *url, const char *client_id, const char *client_secret,
-                          long timeout_ms, size_t pool_size, char **error)
-{
+                          long timeout_ms, size_t pool_size, char **error) {
     if (url == NULL || !http_url_valid(url)) {
         set_error(error, "INTROSPECTION_URL must be an http:// or https:// URL");
         return -1;
@@ -88,40 +81,30 @@ static int check_settings(const curl_api *api, const char *url, const char *clie
 }
 
 /* The request headers, the Basic credentials last; 0, or -1 (out of memory). */
-static int build_headers(introspector *in, const char *client_id, const char *client_secret)
-{
+static int build_headers(introspector *in, const char *client_id, const char *client_secret) {
     static const char *const fixed[] = {
-        "Accept: application/jwt",
-        "Content-Type: application/x-www-form-urlencoded",
+        "Accept: application/jwt", "Content-Type: application/x-www-form-urlencoded",
         "Expect:", /* no 100-continue round trip for long tokens */
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         struct curl_slist *h = in->api->slist_append(in->headers, fixed[i]);
-        if (h == NULL)
-            return -1;
+        if (h == NULL) return -1;
         in->headers = h;
     }
     char *auth = basic_auth_header(client_id, client_secret);
-    if (auth == NULL)
-        return -1;
+    if (auth == NULL) return -1;
     struct curl_slist *h = in->api->slist_append(in->headers, auth);
     OPENSSL_cleanse(auth, strlen(auth));
     free(auth);
-    if (h == NULL)
-        return -1;
+    if (h == NULL) return -1;
     in->headers = h;
     return 0;
 }
 
-introspector *introspector_new(const curl_api *api, const char *url,
-                               const char *client_id, const char *client_secret,
-                               long timeout_ms, const char *ca_file, size_t pool_size,
-                               char **error)
-{
-    if (error != NULL)
-        *error = NULL;
-    if (check_settings(api, url, client_id, client_secret, timeout_ms, pool_size, error) != 0)
-        return NULL;
+introspector *introspector_new(const curl_api *api, const char *url, const char *client_id, const char *client_secret,
+                               long timeout_ms, const char *ca_file, size_t pool_size, char **error) {
+    if (error != NULL) *error = NULL;
+    if (check_settings(api, url, client_id, client_secret, timeout_ms, pool_size, error) != 0) return NULL;
     introspector *in = calloc(1, sizeof *in);
     if (in == NULL) {
         set_error(error, "out of memory");
@@ -131,8 +114,8 @@ introspector *introspector_new(const curl_api *api, const char *url,
     in->timeout_ms = timeout_ms;
     in->url = strdup(url);
     in->ca_file = ca_file != NULL ? strdup(ca_file) : NULL;
-    if (in->url == NULL || (ca_file != NULL && in->ca_file == NULL)
-        || build_headers(in, client_id, client_secret) != 0) {
+    if (in->url == NULL || (ca_file != NULL && in->ca_file == NULL) ||
+        build_headers(in, client_id, client_secret) != 0) {
         set_error(error, "out of memory");
         introspector_free(in);
         return NULL;
@@ -146,27 +129,21 @@ introspector *introspector_new(const curl_api *api, const char *url,
     return in;
 }
 
-void introspector_free(introspector *in)
-{
-    if (in == NULL)
-        return;
-    if (in->pool_open)
-        connection_pool_close(&in->pool);
-    if (in->headers != NULL)
-        free_headers(in->api, in->headers);
+void introspector_free(introspector *in) {
+    if (in == NULL) return;
+    if (in->pool_open) connection_pool_close(&in->pool);
+    if (in->headers != NULL) free_headers(in->api, in->headers);
     free(in->url);
     free(in->ca_file);
     free(in);
 }
 
 /* "token=<form-encoded token>", or NULL when out of memory. */
-static char *token_form(const char *token, size_t token_len, size_t *form_len)
-{
+static char *token_form(const char *token, size_t token_len, size_t *form_len) {
     static const char prefix[] = "token=";
     size_t enc_len;
     char *enc = form_urlencode(token, token_len, &enc_len);
-    if (enc == NULL)
-        return NULL;
+    if (enc == NULL) return NULL;
     char *form = malloc(sizeof prefix - 1 + enc_len + 1);
     if (form != NULL) {
         memcpy(form, prefix, sizeof prefix - 1);
@@ -179,32 +156,24 @@ static char *token_form(const char *token, size_t token_len, size_t *form_len)
 }
 
 /* One POST of form on conn within left_ms; CURLE_OK with the HTTP status in *status. */
-static CURLcode post(const curl_api *api, pooled_connection *conn, const char *form, size_t form_len,
-                     long left_ms, long *status)
-{
+static CURLcode post(const curl_api *api, pooled_connection *conn, const char *form, size_t form_len, long left_ms,
+                     long *status) {
     CURLcode rc = api->easy_setopt(conn->curl, CURLOPT_TIMEOUT_MS, left_ms);
-    if (rc == CURLE_OK)
-        rc = api->easy_setopt(conn->curl, CURLOPT_POSTFIELDS, form);
-    if (rc == CURLE_OK)
-        rc = api->easy_setopt(conn->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form_len);
-    if (rc == CURLE_OK)
-        rc = api->easy_perform(conn->curl);
-    if (rc == CURLE_OK)
-        rc = api->easy_getinfo(conn->curl, CURLINFO_RESPONSE_CODE, status);
+    if (rc == CURLE_OK) rc = api->easy_setopt(conn->curl, CURLOPT_POSTFIELDS, form);
+    if (rc == CURLE_OK) rc = api->easy_setopt(conn->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form_len);
+    if (rc == CURLE_OK) rc = api->easy_perform(conn->curl);
+    if (rc == CURLE_OK) rc = api->easy_getinfo(conn->curl, CURLINFO_RESPONSE_CODE, status);
     /* The handle must not keep pointing at the form once it is freed. */
     api->easy_setopt(conn->curl, CURLOPT_POSTFIELDS, "");
     api->easy_setopt(conn->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
     return rc;
 }
 
-introspect_status introspector_call(introspector *in, const char *token, size_t token_len,
-                                    char **jwt, size_t *jwt_len,
-                                    char *detail, size_t detail_size)
-{
+introspect_status introspector_call(introspector *in, const char *token, size_t token_len, char **jwt, size_t *jwt_len,
+                                    char *detail, size_t detail_size) {
     *jwt = NULL;
     *jwt_len = 0;
-    if (detail != NULL && detail_size > 0)
-        detail[0] = '\0';
+    if (detail != NULL && detail_size > 0) detail[0] = '\0';
     size_t form_len = 0;
     char *form = token_form(token, token_len, &form_len);
     if (form == NULL) {
@@ -220,10 +189,10 @@ introspect_status introspector_call(introspector *in, const char *token, size_t 
     pooled_connection *conn = connection_pool_acquire(&in->pool, &deadline, &new_failed);
     long left_ms = conn != NULL ? ms_until(&deadline) : 0;
     if (conn == NULL || left_ms <= 0) {
-        if (conn != NULL)
-            connection_pool_release(&in->pool, conn);
-        set_detail(detail, detail_size, new_failed ? "cannot open another introspection connection"
-                                                   : "timeout waiting for another introspection call");
+        if (conn != NULL) connection_pool_release(&in->pool, conn);
+        set_detail(detail, detail_size,
+                   new_failed ? "cannot open another introspection connection"
+                              : "timeout waiting for another introspection call");
         goto out;
     }
     long status = 0;

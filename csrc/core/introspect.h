@@ -24,10 +24,8 @@ typedef struct introspector introspector;
  * pool_size (1 to INTROSPECT_MAX_POOL) bounds the connections, and so the transfers running at once; one is
  * made now, the others when calls overlap. Returns NULL with *error set to a malloc'ed message that contains
  * no secret (error may be left NULL if even that allocation fails). */
-introspector *introspector_new(const curl_api *api, const char *url,
-                               const char *client_id, const char *client_secret,
-                               long timeout_ms, const char *ca_file, size_t pool_size,
-                               char **error);
+introspector *introspector_new(const curl_api *api, const char *url, const char *client_id, const char *client_secret,
+                               long timeout_ms, const char *ca_file, size_t pool_size, char **error);
 
 /* No call may be running. */
 void introspector_free(introspector *in);
@@ -37,8 +35,7 @@ void introspector_free(introspector *in);
  * INTROSPECT_JWT, *jwt is malloc'ed, NUL-terminated and owned by the caller. On INTROSPECT_FAILED, detail
  * (when not NULL) receives a short reason that never contains the token, the client credentials or the
  * response body: an HTTP status or a curl error category. */
-introspect_status introspector_call(introspector *in, const char *token, size_t token_len,
-                                    char **jwt, size_t *jwt_len,
+introspect_status introspector_call(introspector *in, const char *token, size_t token_len, char **jwt, size_t *jwt_len,
                                     char *detail, size_t detail_size);
 
 #endif

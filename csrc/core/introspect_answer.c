@@ -6,23 +6,19 @@
 
 #include "jwt_claims.h"
 
-static int is_b64url_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-           || c == '-' || c == '_';
+static int is_b64url_char(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 /* Three non-empty base64url segments: the shape of a signed compact JWS. The payload itself is checked later
  * by the caller's claim parser. */
-static int looks_like_jwt(const char *s, size_t n)
-{
+static int looks_like_jwt(const char *s, size_t n) {
     size_t seg_len = 0;
     int dots = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '.') {
-            if (seg_len == 0 || ++dots > 2)
-                return 0;
+            if (seg_len == 0 || ++dots > 2) return 0;
             seg_len = 0;
         } else if (is_b64url_char(c)) {
             seg_len++;
@@ -33,27 +29,19 @@ static int looks_like_jwt(const char *s, size_t n)
     return dots == 2 && seg_len > 0;
 }
 
-static int is_http_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+static int is_http_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* A fixed reason: never the body, which may hold a credential. */
-static introspect_status failed(char *detail, size_t detail_size, const char *why)
-{
-    if (detail != NULL && detail_size > 0)
-        snprintf(detail, detail_size, "%s", why);
+static introspect_status failed(char *detail, size_t detail_size, const char *why) {
+    if (detail != NULL && detail_size > 0) snprintf(detail, detail_size, "%s", why);
     return INTROSPECT_FAILED;
 }
 
-introspect_status introspect_classify(long http_status, const char *body, size_t body_len,
-                                      char **jwt, size_t *jwt_len, char *detail, size_t detail_size)
-{
-    if (http_status == 204)
-        return INTROSPECT_INACTIVE;
+introspect_status introspect_classify(long http_status, const char *body, size_t body_len, char **jwt, size_t *jwt_len,
+                                      char *detail, size_t detail_size) {
+    if (http_status == 204) return INTROSPECT_INACTIVE;
     if (http_status != 200) {
-        if (detail != NULL && detail_size > 0)
-            snprintf(detail, detail_size, "HTTP status %ld", http_status);
+        if (detail != NULL && detail_size > 0) snprintf(detail, detail_size, "HTTP status %ld", http_status);
         return INTROSPECT_FAILED;
     }
     const char *s = body;
@@ -62,14 +50,11 @@ introspect_status introspect_classify(long http_status, const char *body, size_t
         s++;
         n--;
     }
-    while (n > 0 && is_http_ws(s[n - 1]))
-        n--;
-    if (n == 0)
-        return INTROSPECT_INACTIVE;
+    while (n > 0 && is_http_ws(s[n - 1])) n--;
+    if (n == 0) return INTROSPECT_INACTIVE;
     if (looks_like_jwt(s, n)) {
         char *out = malloc(n + 1);
-        if (out == NULL)
-            return failed(detail, detail_size, "out of memory");
+        if (out == NULL) return failed(detail, detail_size, "out of memory");
         memcpy(out, s, n);
         out[n] = '\0';
         *jwt = out;
@@ -80,8 +65,7 @@ introspect_status introspect_classify(long http_status, const char *body, size_t
     jwt_claims answer;
     int active = json_claims_parse(s, n, &answer) == 0 ? answer.active : JSON_ACTIVE_UNKNOWN;
     jwt_claims_clear(&answer);
-    if (active == JSON_ACTIVE_FALSE)
-        return INTROSPECT_INACTIVE;
+    if (active == JSON_ACTIVE_FALSE) return INTROSPECT_INACTIVE;
     return failed(detail, detail_size,
                   active == JSON_ACTIVE_TRUE ? "HTTP 200 with JSON active:true instead of a JWT"
                                              : "HTTP 200 with neither a JWT nor an introspection response");

@@ -19,7 +19,7 @@ typedef enum {
 /* Classifies an HTTP status and the response body (body_len bytes, not NUL-terminated). On INTROSPECT_JWT,
  * *jwt is a malloc'ed, NUL-terminated copy of the body without surrounding whitespace, owned by the caller.
  * On INTROSPECT_FAILED, detail (when not NULL) receives a short reason that never quotes the body. */
-introspect_status introspect_classify(long http_status, const char *body, size_t body_len,
-                                      char **jwt, size_t *jwt_len, char *detail, size_t detail_size);
+introspect_status introspect_classify(long http_status, const char *body, size_t body_len, char **jwt, size_t *jwt_len,
+                                      char *detail, size_t detail_size);
 
 #endif

@@ -23,10 +23,14 @@ static int hex4(const unsigned char *s, uint32_t *out) {
     for (int i = 0; i < 4; i++) {
         unsigned char c = s[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
     }
     *out = v;
     return 0;
@@ -61,8 +65,8 @@ static int read_string(json_reader *r, const unsigned char **start, const unsign
             r->p += 6;
             if (cp >= 0xDC00 && cp <= 0xDFFF) return -1; /* a lone low surrogate */
             if (cp >= 0xD800 && cp <= 0xDBFF) {          /* must pair with a low one */
-                if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || hex4(r->p + 2, &lo) != 0 ||
-                    lo < 0xDC00 || lo > 0xDFFF)
+                if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || hex4(r->p + 2, &lo) != 0 || lo < 0xDC00 ||
+                    lo > 0xDFFF)
                     return -1;
                 r->p += 6;
             }
@@ -113,24 +117,36 @@ static char *decode_string(const unsigned char *s, const unsigned char *stop, si
         unsigned char e = s[1];
         s += 2;
         switch (e) {
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'u': {
-            uint32_t cp = 0, lo = 0;
-            hex4(s, &cp);
-            s += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                hex4(s + 2, &lo);
-                s += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            case 'b':
+                out[o++] = '\b';
+                break;
+            case 'f':
+                out[o++] = '\f';
+                break;
+            case 'n':
+                out[o++] = '\n';
+                break;
+            case 'r':
+                out[o++] = '\r';
+                break;
+            case 't':
+                out[o++] = '\t';
+                break;
+            case 'u': {
+                uint32_t cp = 0, lo = 0;
+                hex4(s, &cp);
+                s += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    hex4(s + 2, &lo);
+                    s += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                }
+                o += put_utf8(cp, out + o);
+                break;
             }
-            o += put_utf8(cp, out + o);
-            break;
-        }
-        default: out[o++] = (char)e; break; /* " \ / */
+            default:
+                out[o++] = (char)e;
+                break; /* " \ / */
         }
     }
     out[o] = '\0';
@@ -226,20 +242,25 @@ static int skip_value(json_reader *r, int depth) {
     skip_blanks(r);
     if (r->p >= r->end) return -1;
     switch (*r->p) {
-    case '{': return skip_container(r, depth, '}');
-    case '[': return skip_container(r, depth, ']');
-    case '"': {
-        const unsigned char *s, *e;
-        int escaped;
-        return read_string(r, &s, &e, &escaped);
-    }
-    case 't': return read_literal(r, "true");
-    case 'f': return read_literal(r, "false");
-    case 'n': return read_literal(r, "null");
-    default: {
-        double ignored;
-        return read_number(r, &ignored);
-    }
+        case '{':
+            return skip_container(r, depth, '}');
+        case '[':
+            return skip_container(r, depth, ']');
+        case '"': {
+            const unsigned char *s, *e;
+            int escaped;
+            return read_string(r, &s, &e, &escaped);
+        }
+        case 't':
+            return read_literal(r, "true");
+        case 'f':
+            return read_literal(r, "false");
+        case 'n':
+            return read_literal(r, "null");
+        default: {
+            double ignored;
+            return read_number(r, &ignored);
+        }
     }
 }
 
@@ -258,10 +279,14 @@ static enum member classify_key(const unsigned char *s, const unsigned char *e, 
         key = decoded;
     }
     enum member m = OTHER;
-    if (len == 3 && memcmp(key, "sub", 3) == 0) m = SUB;
-    else if (len == 5 && memcmp(key, "scope", 5) == 0) m = SCOPE;
-    else if (len == 3 && memcmp(key, "exp", 3) == 0) m = EXP;
-    else if (len == 6 && memcmp(key, "active", 6) == 0) m = ACTIVE;
+    if (len == 3 && memcmp(key, "sub", 3) == 0)
+        m = SUB;
+    else if (len == 5 && memcmp(key, "scope", 5) == 0)
+        m = SCOPE;
+    else if (len == 3 && memcmp(key, "exp", 3) == 0)
+        m = EXP;
+    else if (len == 6 && memcmp(key, "active", 6) == 0)
+        m = ACTIVE;
     free(decoded);
     return m;
 }
@@ -298,11 +323,16 @@ static int key_is(const unsigned char *s, const unsigned char *e, int escaped, c
 
 static int json_type_of(unsigned char c) {
     switch (c) {
-    case '"': return JSON_STRING;
-    case 't': return JSON_TRUE;
-    case 'f': return JSON_FALSE;
-    case '-': return JSON_NUMBER;
-    default: return is_digit(c) ? JSON_NUMBER : JSON_OTHER;
+        case '"':
+            return JSON_STRING;
+        case 't':
+            return JSON_TRUE;
+        case 'f':
+            return JSON_FALSE;
+        case '-':
+            return JSON_NUMBER;
+        default:
+            return is_digit(c) ? JSON_NUMBER : JSON_OTHER;
     }
 }
 

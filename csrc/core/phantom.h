@@ -49,8 +49,7 @@ typedef enum { PHANTOM_JWT, PHANTOM_INACTIVE, PHANTOM_FAILED } phantom_result;
  * and *claims (when not NULL) holds the JWT's parsed claims, from the cache on a hit: the caller need not
  * parse the JWT again, and releases them with jwt_claims_clear. On PHANTOM_FAILED a short reason goes to
  * detail (when not NULL): an HTTP status or a transport error category, never a secret or the body. */
-phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t token_len,
-                                       char **jwt, size_t *jwt_len, jwt_claims *claims,
-                                       char *detail, size_t detail_size);
+phantom_result phantom_exchange_detail(phantom *p, const char *token, size_t token_len, char **jwt, size_t *jwt_len,
+                                       jwt_claims *claims, char *detail, size_t detail_size);
 
 #endif

@@ -10,18 +10,18 @@
    '_', at most METRICS_MAX_REASON_LEN characters (they become a metrics dimension).
    Constant data, pure C: nothing here allocates or fails. */
 
-#define REASON_CATALOGUE(X)                                                                                         \
-    X(UNTRUSTED_ORIGIN, "untrusted_origin", 403)                                                                   \
-    X(MISSING_ORIGIN, "missing_origin", 403)                                                                       \
-    X(CSRF_COOKIE_MISSING, "csrf_cookie_missing", 403)                                                             \
-    X(CSRF_HEADER_MISSING, "csrf_header_missing", 403)                                                             \
-    X(CSRF_MISMATCH, "csrf_mismatch", 403)                                                                         \
-    X(CSRF_DECRYPT_FAILED, "csrf_decrypt_failed", 403)                                                             \
-    X(AT_COOKIE_MISSING, "at_cookie_missing", 401)                                                                 \
-    X(AT_DECRYPT_FAILED, "at_decrypt_failed", 401)                                                                 \
-    X(TOKEN_INACTIVE, "token_inactive", 401)                                                                       \
-    X(INTROSPECTION_FAILED, "introspection_failed", 500)                                                           \
-    X(INSUFFICIENT_SCOPE, "insufficient_scope", 403)                                                               \
+#define REASON_CATALOGUE(X)                              \
+    X(UNTRUSTED_ORIGIN, "untrusted_origin", 403)         \
+    X(MISSING_ORIGIN, "missing_origin", 403)             \
+    X(CSRF_COOKIE_MISSING, "csrf_cookie_missing", 403)   \
+    X(CSRF_HEADER_MISSING, "csrf_header_missing", 403)   \
+    X(CSRF_MISMATCH, "csrf_mismatch", 403)               \
+    X(CSRF_DECRYPT_FAILED, "csrf_decrypt_failed", 403)   \
+    X(AT_COOKIE_MISSING, "at_cookie_missing", 401)       \
+    X(AT_DECRYPT_FAILED, "at_decrypt_failed", 401)       \
+    X(TOKEN_INACTIVE, "token_inactive", 401)             \
+    X(INTROSPECTION_FAILED, "introspection_failed", 500) \
+    X(INSUFFICIENT_SCOPE, "insufficient_scope", 403)     \
     X(BAD_EVENT, "bad_event", 403)
 
 typedef struct {
@@ -33,7 +33,7 @@ enum reason_id {
 #define REASON_ID(name, code, status) REASON_##name,
     REASON_CATALOGUE(REASON_ID)
 #undef REASON_ID
-    REASON_COUNT
+        REASON_COUNT
 };
 
 /* Indexed by enum reason_id. */

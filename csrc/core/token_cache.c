@@ -19,13 +19,13 @@ typedef struct entry {
     unsigned char key[TOKEN_DIGEST_BYTES];
     char *jwt;
     size_t jwt_len;
-    char *sub, *scope;              /* the JWT's claims, parsed once when stored */
+    char *sub, *scope; /* the JWT's claims, parsed once when stored */
     size_t sub_len, scope_len;
     double mono_deadline;
     int has_exp;
     double exp;
-    struct entry *hnext;            /* bucket chain */
-    struct entry *prev, *next;      /* LRU list: head most recent */
+    struct entry *hnext;       /* bucket chain */
+    struct entry *prev, *next; /* LRU list: head most recent */
 } entry;
 
 struct token_cache {
@@ -33,7 +33,7 @@ struct token_cache {
     size_t capacity, count;
     double ttl;
     entry **buckets;
-    size_t mask;                    /* bucket count - 1, a power of two */
+    size_t mask; /* bucket count - 1, a power of two */
     entry *head, *tail;
     int enabled;
 };
@@ -41,44 +41,36 @@ struct token_cache {
 /* One bucket per entry up to this; longer chains beyond keep memory bounded. */
 #define MAX_BUCKETS ((size_t)1 << 20)
 
-static double now_clock(clockid_t id)
-{
+static double now_clock(clockid_t id) {
     struct timespec ts;
-    if (clock_gettime(id, &ts) != 0)
-        return 0;
+    if (clock_gettime(id, &ts) != 0) return 0;
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* SHA-256 (token_digest.c: the algorithm is fetched once at import). */
-static int hash_token(const char *token, size_t len, unsigned char out[TOKEN_DIGEST_BYTES])
-{
+static int hash_token(const char *token, size_t len, unsigned char out[TOKEN_DIGEST_BYTES]) {
     return token_digest(token, len, out);
 }
 
-static size_t bucket_of(const token_cache *c, const unsigned char *key)
-{
+static size_t bucket_of(const token_cache *c, const unsigned char *key) {
     uint64_t v;
     memcpy(&v, key, sizeof v); /* a uniform hash already: any bits will do */
     return (size_t)v & c->mask;
 }
 
-token_cache *token_cache_new(size_t capacity, long ttl_s)
-{
+token_cache *token_cache_new(size_t capacity, long ttl_s) {
     token_cache *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
+    if (c == NULL) return NULL;
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         free(c);
         return NULL;
     }
     c->enabled = capacity > 0 && ttl_s > 0;
-    if (!c->enabled)
-        return c;
+    if (!c->enabled) return c;
     c->capacity = capacity;
     c->ttl = (double)ttl_s;
     size_t buckets = 1;
-    while (buckets < capacity && buckets < MAX_BUCKETS)
-        buckets <<= 1;
+    while (buckets < capacity && buckets < MAX_BUCKETS) buckets <<= 1;
     c->buckets = calloc(buckets, sizeof *c->buckets);
     if (c->buckets == NULL) {
         pthread_mutex_destroy(&c->lock);
@@ -89,8 +81,7 @@ token_cache *token_cache_new(size_t capacity, long ttl_s)
     return c;
 }
 
-static void lru_unlink(token_cache *c, entry *e)
-{
+static void lru_unlink(token_cache *c, entry *e) {
     if (e->prev != NULL)
         e->prev->next = e->next;
     else
@@ -102,52 +93,41 @@ static void lru_unlink(token_cache *c, entry *e)
     e->prev = e->next = NULL;
 }
 
-static void lru_push_front(token_cache *c, entry *e)
-{
+static void lru_push_front(token_cache *c, entry *e) {
     e->prev = NULL;
     e->next = c->head;
-    if (c->head != NULL)
-        c->head->prev = e;
+    if (c->head != NULL) c->head->prev = e;
     c->head = e;
-    if (c->tail == NULL)
-        c->tail = e;
+    if (c->tail == NULL) c->tail = e;
 }
 
 /* Removes e from its bucket and the list and frees it. */
-static void remove_entry(token_cache *c, entry *e)
-{
+static void remove_entry(token_cache *c, entry *e) {
     entry **pp = &c->buckets[bucket_of(c, e->key)];
-    while (*pp != NULL && *pp != e)
-        pp = &(*pp)->hnext;
-    if (*pp == e)
-        *pp = e->hnext;
+    while (*pp != NULL && *pp != e) pp = &(*pp)->hnext;
+    if (*pp == e) *pp = e->hnext;
     lru_unlink(c, e);
     OPENSSL_cleanse(e->jwt, e->jwt_len); /* a credential */
-        free(e->jwt);
+    free(e->jwt);
     free(e->sub);
     free(e->scope);
     free(e);
     c->count--;
 }
 
-static entry *find(token_cache *c, const unsigned char *key)
-{
+static entry *find(token_cache *c, const unsigned char *key) {
     for (entry *e = c->buckets[bucket_of(c, key)]; e != NULL; e = e->hnext)
-        if (memcmp(e->key, key, sizeof e->key) == 0)
-            return e;
+        if (memcmp(e->key, key, sizeof e->key) == 0) return e;
     return NULL;
 }
 
-static int live(const entry *e)
-{
-    if (now_clock(CLOCK_MONOTONIC) >= e->mono_deadline)
-        return 0;
+static int live(const entry *e) {
+    if (now_clock(CLOCK_MONOTONIC) >= e->mono_deadline) return 0;
     return !e->has_exp || now_clock(CLOCK_REALTIME) < e->exp;
 }
 
 /* A NUL-terminated copy of n bytes; NULL for a NULL source or out of memory. */
-static char *copy_bytes(const char *s, size_t n)
-{
+static char *copy_bytes(const char *s, size_t n) {
     char *d = s != NULL && n < SIZE_MAX ? malloc(n + 1) : NULL;
     if (d != NULL) {
         memcpy(d, s, n);
@@ -156,19 +136,15 @@ static char *copy_bytes(const char *s, size_t n)
     return d;
 }
 
-int token_cache_get(token_cache *c, const char *token, size_t token_len,
-                    char **jwt, size_t *jwt_len, jwt_claims *claims)
-{
+int token_cache_get(token_cache *c, const char *token, size_t token_len, char **jwt, size_t *jwt_len,
+                    jwt_claims *claims) {
     unsigned char key[TOKEN_DIGEST_BYTES];
     *jwt = NULL;
     *jwt_len = 0;
-    if (claims != NULL)
-        memset(claims, 0, sizeof *claims);
-    if (c == NULL || !c->enabled || hash_token(token, token_len, key) != 0)
-        return 0;
+    if (claims != NULL) memset(claims, 0, sizeof *claims);
+    if (c == NULL || !c->enabled || hash_token(token, token_len, key) != 0) return 0;
     int hit = 0;
-    if (pthread_mutex_lock(&c->lock) != 0)
-        return 0;
+    if (pthread_mutex_lock(&c->lock) != 0) return 0;
     entry *e = find(c, key);
     if (e != NULL && !live(e)) {
         remove_entry(c, e);
@@ -191,8 +167,7 @@ int token_cache_get(token_cache *c, const char *token, size_t token_len,
             memcpy(copy, e->jwt, e->jwt_len + 1);
             *jwt = copy;
             *jwt_len = e->jwt_len;
-            if (claims != NULL)
-                *claims = got;
+            if (claims != NULL) *claims = got;
             lru_unlink(c, e);
             lru_push_front(c, e);
             hit = 1;
@@ -205,18 +180,15 @@ int token_cache_get(token_cache *c, const char *token, size_t token_len,
     return hit;
 }
 
-void token_cache_put(token_cache *c, const char *token, size_t token_len,
-                     const char *jwt, size_t jwt_len, const jwt_claims *claims)
-{
+void token_cache_put(token_cache *c, const char *token, size_t token_len, const char *jwt, size_t jwt_len,
+                     const jwt_claims *claims) {
     unsigned char key[TOKEN_DIGEST_BYTES];
     int has_exp = claims->has_exp;
     double exp = claims->exp;
-    if (c == NULL || !c->enabled)
-        return;
+    if (c == NULL || !c->enabled) return;
     if (has_exp && !(exp > now_clock(CLOCK_REALTIME))) /* also rejects NaN */
         return;
-    if (hash_token(token, token_len, key) != 0)
-        return;
+    if (hash_token(token, token_len, key) != 0) return;
     entry *e = calloc(1, sizeof *e);
     char *copy = jwt_len < SIZE_MAX ? malloc(jwt_len + 1) : NULL;
     char *sub = copy_bytes(claims->sub, claims->sub_len);
@@ -250,10 +222,8 @@ void token_cache_put(token_cache *c, const char *token, size_t token_len,
         return;
     }
     entry *old = find(c, key);
-    if (old != NULL)
-        remove_entry(c, old);
-    while (c->count >= c->capacity && c->tail != NULL)
-        remove_entry(c, c->tail);
+    if (old != NULL) remove_entry(c, old);
+    while (c->count >= c->capacity && c->tail != NULL) remove_entry(c, c->tail);
     size_t b = bucket_of(c, key);
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
@@ -262,19 +232,15 @@ void token_cache_put(token_cache *c, const char *token, size_t token_len,
     pthread_mutex_unlock(&c->lock);
 }
 
-size_t token_cache_count(token_cache *c)
-{
-    if (c == NULL || pthread_mutex_lock(&c->lock) != 0)
-        return 0;
+size_t token_cache_count(token_cache *c) {
+    if (c == NULL || pthread_mutex_lock(&c->lock) != 0) return 0;
     size_t n = c->count;
     pthread_mutex_unlock(&c->lock);
     return n;
 }
 
-void token_cache_free(token_cache *c)
-{
-    if (c == NULL)
-        return;
+void token_cache_free(token_cache *c) {
+    if (c == NULL) return;
     entry *e = c->head;
     while (e != NULL) {
         entry *next = e->next;

@@ -24,16 +24,16 @@ void token_cache_free(token_cache *c);
  * exp), as parsed when the entry was stored: a hit need not parse the JWT
  * again (release with jwt_claims_clear);
  * 0: miss (also when out of memory). An expired entry is dropped on lookup. */
-int token_cache_get(token_cache *c, const char *token, size_t token_len,
-                    char **jwt, size_t *jwt_len, jwt_claims *claims);
+int token_cache_get(token_cache *c, const char *token, size_t token_len, char **jwt, size_t *jwt_len,
+                    jwt_claims *claims);
 
 /* Stores a JWT and its parsed claims for at most ttl_s seconds and never past
  * claims->exp (seconds since the epoch) when claims->has_exp. Already expired,
  * or caching disabled: nothing stored.
  * Replaces an existing entry for the same token; evicts the least recently
  * used entry when full. Failures are silent: the cache is an optimisation. */
-void token_cache_put(token_cache *c, const char *token, size_t token_len,
-                     const char *jwt, size_t jwt_len, const jwt_claims *claims);
+void token_cache_put(token_cache *c, const char *token, size_t token_len, const char *jwt, size_t jwt_len,
+                     const jwt_claims *claims);
 
 size_t token_cache_count(token_cache *c);
 

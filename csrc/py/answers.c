@@ -131,8 +131,8 @@ PyObject *answer_authenticate(Authorizer *self, PyObject *event) {
         PyObject *principal = decision_principal(&d);
         PyObject *token = principal ? PyUnicode_DecodeUTF8(d.token, (Py_ssize_t)d.token_len, "strict") : NULL;
         if (token != NULL) {
-            identity_fields fields = {token, principal, d.bearer ? g.s_bearer : g.s_cookie, d.resource, d.req.arn,
-                                      self->serial, d.is_jwt};
+            identity_fields fields = {
+                token, principal, d.bearer ? g.s_bearer : g.s_cookie, d.resource, d.req.arn, self->serial, d.is_jwt};
             char *scope = d.claims.scope; /* handed to the Identity, which makes its scopes from it on demand */
             d.claims.scope = NULL;
             result = identity_new(&fields, scope, d.claims.scope_len);

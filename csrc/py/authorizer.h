@@ -22,8 +22,7 @@
 #include "span.h"
 
 typedef struct {
-    PyObject_HEAD
-    int ready;
+    PyObject_HEAD int ready;
     int configuring; /* __init__ is running: reading the caller's sequences can run Python code */
     /* Which authorizer made an Identity: unique in the process (never reused, unlike an address), so allow()
        refuses an Identity of another instance. Set by __init__; 0 until then. */
@@ -39,13 +38,13 @@ typedef struct {
     int allow_token;
     int simple_responses;
     int reads_without_origin; /* REQUIRE_ORIGIN=writes */
-    PyObject *context_claims;  /* CONTEXT_CLAIMS: tuple of str, the context keys; NULL when unset */
-    const char **claim_names;  /* their UTF-8, kept alive by the tuple */
+    PyObject *context_claims; /* CONTEXT_CLAIMS: tuple of str, the context keys; NULL when unset */
+    const char **claim_names; /* their UTF-8, kept alive by the tuple */
     size_t *claim_name_lens;
     size_t claim_count;
-    route_table routes; /* ROUTE_SCOPES; empty when unset */
-    PyObject *on_deny; /* called as on_deny(reason, status, event[, detail]) before every denial */
-    phantom *phantom;  /* NULL unless USE_PHANTOM_TOKEN: then step 5 exchanges the token for a JWT */
+    route_table routes;          /* ROUTE_SCOPES; empty when unset */
+    PyObject *on_deny;           /* called as on_deny(reason, status, event[, detail]) before every denial */
+    phantom *phantom;            /* NULL unless USE_PHANTOM_TOKEN: then step 5 exchanges the token for a JWT */
     authorizer_metrics *metrics; /* NULL unless METRICS=true; updated with the GIL held */
 } Authorizer;
 

@@ -192,14 +192,13 @@ static int load_context_claims(Authorizer *self, PyObject *names) {
 }
 
 int authorizer_configure(Authorizer *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"trusted_origins", "cookie_name_prefix", "keys", "allow_token",
-                               "required_scopes", "simple_responses", "on_deny", "reads_without_origin",
-                               "context_claims", "route_scopes", NULL};
+    static char *keywords[] = {"trusted_origins", "cookie_name_prefix", "keys",    "allow_token",
+                               "required_scopes", "simple_responses",   "on_deny", "reads_without_origin",
+                               "context_claims",  "route_scopes",       NULL};
     PyObject *origins, *prefix, *keys, *scopes, *on_deny, *claims = NULL, *routes = NULL;
     int allow_token, simple, reads_without_origin = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOpOpO|$pOO:Authorizer", keywords, &origins, &prefix, &keys,
-                                     &allow_token, &scopes, &simple, &on_deny, &reads_without_origin, &claims,
-                                     &routes))
+                                     &allow_token, &scopes, &simple, &on_deny, &reads_without_origin, &claims, &routes))
         return -1;
     if (self->ready || self->configuring) {
         /* Re-configuring a live authorizer would free keys another thread may be using; re-entering from

@@ -32,8 +32,8 @@ static void Authorizer_dealloc(Authorizer *self) {
 /* Called by OAuthProxy.__init__ when USE_PHANTOM_TOKEN is true, after __init__ and before any request, so
    authorize() never sees the field change. libcurl is loaded here, not at import. */
 static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"url", "client_id", "client_secret", "timeout_ms", "ca_file", "cache_ttl",
-                               "cache_size", "pool_size", NULL};
+    static char *keywords[] = {"url",       "client_id",  "client_secret", "timeout_ms", "ca_file",
+                               "cache_ttl", "cache_size", "pool_size",     NULL};
     const char *url, *client_id, *client_secret, *ca_file = NULL;
     long timeout_ms, cache_ttl = 300;
     Py_ssize_t cache_size = 1024, pool_size = 4;
@@ -54,8 +54,8 @@ static PyObject *Authorizer_enable_phantom(Authorizer *self, PyObject *args, PyO
                                           "outside the range oauth_proxy.Config accepts");
         return NULL;
     }
-    phantom_config cfg = {url, client_id, client_secret, timeout_ms, ca_file, cache_ttl, (size_t)cache_size,
-                          (size_t)pool_size};
+    phantom_config cfg = {url,     client_id, client_secret,      timeout_ms,
+                          ca_file, cache_ttl, (size_t)cache_size, (size_t)pool_size};
     char *error = NULL;
     phantom *p = phantom_new(&cfg, &phantom_gil, &error);
     if (p == NULL) {
@@ -130,6 +130,4 @@ static PyType_Spec Authorizer_spec = {
     .slots = Authorizer_slots,
 };
 
-PyObject *authorizer_type_new(PyObject *module) {
-    return PyType_FromModuleAndSpec(module, &Authorizer_spec, NULL);
-}
+PyObject *authorizer_type_new(PyObject *module) { return PyType_FromModuleAndSpec(module, &Authorizer_spec, NULL); }

@@ -10,39 +10,43 @@
 
 PyObject *context_value_of_claim(const json_member *m) {
     switch (m->type) {
-    case JSON_TRUE: Py_RETURN_TRUE;
-    case JSON_FALSE: Py_RETURN_FALSE;
-    case JSON_STRING: {
-        size_t len = 0;
-        char *text = json_member_string(m, &len);
-        if (text == NULL) return PyErr_NoMemory();
-        PyObject *value = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "strict");
-        free(text);
-        return value;
-    }
-    case JSON_NUMBER: {
-        char *text = malloc(m->raw_len + 1);
-        if (text == NULL) return PyErr_NoMemory();
-        memcpy(text, m->raw, m->raw_len);
-        text[m->raw_len] = '\0';
-        PyObject *value;
-        /* As json.loads reads it: an int unless there is a fraction or an exponent. */
-        if (strpbrk(text, ".eE") == NULL) {
-            value = PyLong_FromString(text, NULL, 10);
-            /* Past Python's limit on integer digits (sys.set_int_max_str_digits): left out, like an overflowing
-               float, rather than an exception (on the ALLOW_TOKEN path the token is the caller's). */
-            if (value == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) PyErr_Clear();
-        } else {
-            double number = PyOS_string_to_double(text, NULL, NULL);
-            value = number == -1.0 && PyErr_Occurred() ? NULL : isfinite(number) ? PyFloat_FromDouble(number) : NULL;
+        case JSON_TRUE:
+            Py_RETURN_TRUE;
+        case JSON_FALSE:
+            Py_RETURN_FALSE;
+        case JSON_STRING: {
+            size_t len = 0;
+            char *text = json_member_string(m, &len);
+            if (text == NULL) return PyErr_NoMemory();
+            PyObject *value = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "strict");
+            free(text);
+            return value;
         }
-        free(text);
-        return value;
-    }
-    default: return NULL;
+        case JSON_NUMBER: {
+            char *text = malloc(m->raw_len + 1);
+            if (text == NULL) return PyErr_NoMemory();
+            memcpy(text, m->raw, m->raw_len);
+            text[m->raw_len] = '\0';
+            PyObject *value;
+            /* As json.loads reads it: an int unless there is a fraction or an exponent. */
+            if (strpbrk(text, ".eE") == NULL) {
+                value = PyLong_FromString(text, NULL, 10);
+                /* Past Python's limit on integer digits (sys.set_int_max_str_digits): left out, like an overflowing
+               float, rather than an exception (on the ALLOW_TOKEN path the token is the caller's). */
+                if (value == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) PyErr_Clear();
+            } else {
+                double number = PyOS_string_to_double(text, NULL, NULL);
+                value = number == -1.0 && PyErr_Occurred() ? NULL
+                        : isfinite(number)                 ? PyFloat_FromDouble(number)
+                                                           : NULL;
+            }
+            free(text);
+            return value;
+        }
+        default:
+            return NULL;
     }
 }
-
 
 static PyObject *type_name(PyObject *obj) { return PyObject_GetAttrString((PyObject *)Py_TYPE(obj), "__name__"); }
 

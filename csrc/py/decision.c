@@ -130,10 +130,10 @@ static decision_outcome check_scopes(Authorizer *self, decision *d, int have_cla
     const route_rule *rule =
         self->routes.count > 0 ? route_table_match(&self->routes, d->req.method, d->req.route) : NULL;
     if (self->scope_count > 0 || rule != NULL) {
-        int granted = d->is_jwt && d->claims.scope != NULL &&
-                      scopes_granted(d->claims.scope, d->claims.scope_len, self->required_scopes, self->scope_count) &&
-                      (rule == NULL || scopes_granted(d->claims.scope, d->claims.scope_len, rule->scopes,
-                                                      rule->scope_count));
+        int granted =
+            d->is_jwt && d->claims.scope != NULL &&
+            scopes_granted(d->claims.scope, d->claims.scope_len, self->required_scopes, self->scope_count) &&
+            (rule == NULL || scopes_granted(d->claims.scope, d->claims.scope_len, rule->scopes, rule->scope_count));
         if (!granted) return denied(d, REASON(INSUFFICIENT_SCOPE));
     }
     return DECIDED_ALLOW;

@@ -87,11 +87,19 @@ static int note_value(request *req, enum header_kind kind, PyObject *value) {
     const char *s = utf8_of(value, &n);
     if (s == NULL) return REQUEST_BAD;
     switch (kind) {
-    case ORIGIN: note_single(&req->origin, s, n); break;
-    case AUTHORIZATION: note_single(&req->authorization, s, n); break;
-    case CSRF_HEADER: note_single(&req->csrf_header, s, n); break;
-    case COOKIE: return add_cookie_header(req, s, n);
-    case OTHER_HEADER: break;
+        case ORIGIN:
+            note_single(&req->origin, s, n);
+            break;
+        case AUTHORIZATION:
+            note_single(&req->authorization, s, n);
+            break;
+        case CSRF_HEADER:
+            note_single(&req->csrf_header, s, n);
+            break;
+        case COOKIE:
+            return add_cookie_header(req, s, n);
+        case OTHER_HEADER:
+            break;
     }
     return REQUEST_OK;
 }
@@ -205,8 +213,10 @@ static int check_cookie_sizes(request *req, const request_names *names) {
             int csrf = !at && name_len == names->csrf_cookie.n && memcmp(name, names->csrf_cookie.p, name_len) == 0;
             if (!at && !csrf) continue;
             if (value_len > MAX_OWN_COOKIE_BYTES) return REQUEST_BAD;
-            if (at) req->at_count++;
-            else req->csrf_count++;
+            if (at)
+                req->at_count++;
+            else
+                req->csrf_count++;
         }
     }
     return REQUEST_OK;
@@ -218,7 +228,7 @@ static PyObject *arn_key(event_format format) { return format == EVENT_HTTP_V2 ?
 static event_format format_of(PyObject *version) {
     /* The comparison of two str runs no Python code and cannot fail. */
     return version != NULL && IS_STR(version) && PyUnicode_Compare(version, g.s_v2) == 0 ? EVENT_HTTP_V2
-                                                                                          : EVENT_REST_V1;
+                                                                                         : EVENT_REST_V1;
 }
 
 /* The ARN (a str, or the request stays without one) and the method: REQUEST_BAD without either. */

@@ -37,7 +37,7 @@ typedef enum {
 
 typedef struct {
     event_format format;
-    PyObject *arn; /* new reference or NULL */
+    PyObject *arn;      /* new reference or NULL */
     PyObject *held[10]; /* strong references to what was looked up in the event (at most 8 lookups, for a
                            payload 2.0 event read with ROUTE_SCOPES; the guard in event.c refuses more) */
     size_t held_count;

@@ -7,8 +7,7 @@
 #include "module_state.h"
 
 typedef struct {
-    PyObject_HEAD
-    identity_fields f;
+    PyObject_HEAD identity_fields f;
     char *scope; /* the `scope` claim, UTF-8; NULL when absent */
     size_t scope_len;
     PyObject *scopes; /* frozenset, made on first access */
@@ -114,8 +113,8 @@ static PyObject *Identity_claims(Identity *self, void *closure) {
 
 static PyObject *Identity_repr(Identity *self) {
     /* Never the token: an Identity may end up in a log line or a traceback. */
-    return PyUnicode_FromFormat("Identity(principal=%R, source=%R, resource=%R)", self->f.principal,
-                                self->f.source, self->f.resource);
+    return PyUnicode_FromFormat("Identity(principal=%R, source=%R, resource=%R)", self->f.principal, self->f.source,
+                                self->f.resource);
 }
 
 static PyObject *Identity_reduce(Identity *self, PyObject *unused) {
@@ -145,13 +144,26 @@ static PyObject *new_ref(PyObject *obj) {
     return obj;
 }
 
-static PyObject *get_token(Identity *self, void *c) { (void)c; return new_ref(self->f.token); }
-static PyObject *get_principal(Identity *self, void *c) { (void)c; return new_ref(self->f.principal); }
-static PyObject *get_source(Identity *self, void *c) { (void)c; return new_ref(self->f.source); }
-static PyObject *get_resource(Identity *self, void *c) { (void)c; return new_ref(self->f.resource); }
+static PyObject *get_token(Identity *self, void *c) {
+    (void)c;
+    return new_ref(self->f.token);
+}
+static PyObject *get_principal(Identity *self, void *c) {
+    (void)c;
+    return new_ref(self->f.principal);
+}
+static PyObject *get_source(Identity *self, void *c) {
+    (void)c;
+    return new_ref(self->f.source);
+}
+static PyObject *get_resource(Identity *self, void *c) {
+    (void)c;
+    return new_ref(self->f.resource);
+}
 
 static PyGetSetDef Identity_getset[] = {
-    {"token", (getter)get_token, NULL, "The token that goes upstream (the JWT after a phantom exchange), no \"Bearer \".", NULL},
+    {"token", (getter)get_token, NULL,
+     "The token that goes upstream (the JWT after a phantom exchange), no \"Bearer \".", NULL},
     {"principal", (getter)get_principal, NULL, "The JWT's sub, else a sha256: pseudonym of the token.", NULL},
     {"source", (getter)get_source, NULL, "\"cookie\" or \"bearer\" (ALLOW_TOKEN's Authorization header).", NULL},
     {"resource", (getter)get_resource, NULL,

@@ -73,8 +73,10 @@ static PyObject *decrypt_cookie(PyObject *module, PyObject *args) {
     char *plain = NULL;
     size_t plain_len = 0;
     int rc = COOKIE_INVALID;
-    if (cookie != NULL) rc = cookie_decrypt(key, cookie, (size_t)len, &plain, &plain_len);
-    else PyErr_Clear(); /* a str that is not even UTF-8 is no cookie either */
+    if (cookie != NULL)
+        rc = cookie_decrypt(key, cookie, (size_t)len, &plain, &plain_len);
+    else
+        PyErr_Clear(); /* a str that is not even UTF-8 is no cookie either */
     cookie_key_free(key);
     if (rc == COOKIE_NO_MEMORY) return PyErr_NoMemory();
     if (rc != COOKIE_OK) {
@@ -168,10 +170,12 @@ PyMODINIT_FUNC PyInit__core(void) {
     if (module == NULL) return NULL;
     if (add_exception(module, &g.unauthorized, "Unauthorized", PyExc_Exception,
                       "The request carries no usable credentials: API Gateway answers 401. .reason is the "
-                      "denial's reason code.", 401, NULL) < 0 ||
+                      "denial's reason code.",
+                      401, NULL) < 0 ||
         add_exception(module, &g.forbidden, "Forbidden", PyExc_Exception,
                       "authenticate() refused the request (API Gateway answers 403). .reason is the denial's "
-                      "reason code.", 403, NULL) < 0 ||
+                      "reason code.",
+                      403, NULL) < 0 ||
         add_exception(module, &g.introspection_error, "IntrospectionError", PyExc_Exception,
                       "The introspection endpoint gave no usable answer: API Gateway answers 500.",
                       REASON(INTROSPECTION_FAILED)->status, REASON(INTROSPECTION_FAILED)->code) < 0 ||

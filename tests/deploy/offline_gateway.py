@@ -53,7 +53,7 @@ def _stop(proc: subprocess.Popen) -> None:
 @contextlib.contextmanager
 def run_offline(artifact: Path, workdir: Path, config: dict[str, str]):
     """scripts/offline on free ports, with the given authorizer configuration (and nothing from the
-    developer's environment: no AWS variables, no contract variables of their own)."""
+    developer's environment: no AWS variables, no authorizer variables of their own)."""
     log = workdir / "offline.log"
     env = {**node_tool_env(), **config}
     with log.open("w") as out:

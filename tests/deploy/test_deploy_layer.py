@@ -1,4 +1,4 @@
-"""The distribution for people who build their own authorizer on oauth_proxy (issue 13): the layer zip,
+"""The distribution for people who build their own authorizer on oauth_proxy: the layer zip,
 the wheel and the sdist that scripts/build_artifact writes for each architecture.
 
 The layer is unpacked into an empty /opt-like folder and put on the path as Lambda does (<opt>/python),
