@@ -20,7 +20,7 @@ from gateway_cache_cases import first_violation, proxy, steps
 from oauth_proxy.testing.gateway_cache import GatewayConfig
 
 from . import sam_helpers as sam
-from .deploy_helpers import PREFIX, ROOT, of_type
+from .deploy_helpers import CFN_LINT_IGNORED, PREFIX, ROOT, cfn_lint, of_type
 from .deploy_helpers import osls_package as package
 from .deploy_helpers import osls_render
 
@@ -283,3 +283,10 @@ def test_route_scopes_that_cannot_match_the_shipped_routes_are_reported(osls_ren
     lines = proc.stdout.splitlines()
     assert proc.returncode == 1 and len(lines) == 2, proc.stdout + proc.stderr
     assert all("'* /admin/*': no route" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_cached_descriptions_pass_cfn_lint(osls_rendered, tmp_path, config):
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(osls_rendered(config, 300, None, "keepCookieHeader=true")))
+    cfn_lint(path, ignore=CFN_LINT_IGNORED)
