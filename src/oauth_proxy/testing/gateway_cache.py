@@ -132,7 +132,8 @@ class GatewayConfig:
 
     def arn(self, request: Request) -> str:
         """The method ARN (REST) or route ARN (HTTP API) of a request."""
-        return f"arn:aws:execute-api:{self.region}:{self.account_id}:{self.api_id}/{self.stage}/{request.method}{request.path}"
+        api = f"arn:aws:execute-api:{self.region}:{self.account_id}:{self.api_id}"
+        return f"{api}/{self.stage}/{request.method}{request.path}"
 
     def route_for(self, request: Request) -> Optional[Route]:
         """The route API Gateway picks: a named method before ANY, then the most specific path."""
@@ -401,5 +402,6 @@ def _seconds(value: Any, where: str) -> int:
 
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{where}: expected a resolved string, found {type(value).__name__} (resolve intrinsics first)")
+        raise ValueError(f"{where}: expected a resolved string, found {type(value).__name__} "
+                         "(resolve intrinsic functions first)")
     return value
