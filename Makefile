@@ -1,19 +1,21 @@
 # The README's two commands: `make demo` and `make test`. Both start from a fresh clone.
-.PHONY: demo test bench build clean offline
+.PHONY: demo test docs bench build clean offline
 
-# Run from outside the source tree's import path (no `python -m`), so the installed package is the one used.
-demo: build
-	cd .venv && bin/python -m oauth_proxy demo
+# The demo needs the package alone (it has no dependencies): not the test extra's tools.
+demo:
+	scripts/bootstrap --runtime
+	.venv/bin/oauth-proxy demo
 
 # After the suite: the type check of the package, the C format check, the same suite on an ASan+UBSan
 # build, valgrind over every outcome, a bounded libFuzzer run of each C parser (HARDENING.md; the long runs
 # are second-tier commands listed there), and a threaded stress run of the cookie and phantom paths on a
-# ThreadSanitizer build.
+# ThreadSanitizer build. The docs site is built with --strict after pytest (tests/test_docs.py builds it too).
 test: build node_modules/.package-lock.json
 	scripts/apt-install chromium  # the browser test (tests/deploy/test_browser.py)
 	.venv/bin/pytest -q
 	MYPYPATH=src .venv/bin/mypy --strict -p oauth_proxy
 	scripts/format-check
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet
 	scripts/sanitize
 	scripts/valgrind
 	scripts/fuzz --ci
@@ -24,13 +26,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 # A local API Gateway (serverless-offline) with the authorizer from the built Lambda artifact in front of an
-# echo API (or UPSTREAM_API_URL); prints the URL and curl lines. README: "Try it locally: make offline".
+# echo API (or UPSTREAM_API_URL); prints the URL and curl lines (docs/deploy/local.md).
 offline: build node_modules/.package-lock.json
 	.venv/bin/python scripts/offline
 
 # Ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
 bench: build
 	.venv/bin/python benchmarks/run.py
+
+# The documentation site (mkdocs.yml, docs/) into build/site; --strict: a broken link, anchor or included file fails.
+docs: build
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict
 
 build:
 	scripts/bootstrap

@@ -3,6 +3,7 @@
 Everything else lives in pyproject.toml. OAUTH_PROXY_CFLAGS adds compiler flags (the test build uses
 -Wall -Wextra -Werror; sanitizer builds add -fsanitize=...).
 """
+import email.parser
 import glob
 import os
 import shlex
@@ -29,4 +30,18 @@ core = Extension(
     extra_link_args=extra_link_args,
 )
 
-setup(ext_modules=[core], options={"bdist_wheel": {"py_limited_api": "cp310"}})
+
+
+def long_description() -> str:
+    """README.md in a checkout. The sdist leaves README.md out (MANIFEST.in): its PKG-INFO holds the same text
+    as the metadata's description, and a build from the sdist takes it from there, so the sdist carries the
+    README once instead of three times (README.md, PKG-INFO, the egg-info's PKG-INFO)."""
+    if os.path.exists("README.md"):
+        with open("README.md", encoding="utf-8") as stream:
+            return stream.read()
+    with open("PKG-INFO", encoding="utf-8") as stream:
+        return str(email.parser.Parser().parse(stream).get_payload())
+
+
+setup(ext_modules=[core], long_description=long_description(), long_description_content_type="text/markdown",
+      options={"bdist_wheel": {"py_limited_api": "cp310"}})

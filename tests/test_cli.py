@@ -87,7 +87,7 @@ def test_demo_runs_and_shows_each_outcome():
 
 
 def test_event_then_authorize(tmp_path):
-    """`event` writes what `authorize` reads: the README's command-line walk-through."""
+    """`event` writes what `authorize` reads: the command-line walk-through of docs/cli.md."""
     env = {"ENCRYPTION_KEY": KEY, "TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": PREFIX}
     event_file = tmp_path / "event.json"
     cases = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
 
 import pytest
 
@@ -93,3 +95,19 @@ def test_metrics_line_per_invocation(app, monkeypatch, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(line["Allowed"], line["Denied"], line.get("Reason")) for line in lines] == [
         (1, 0, None), (0, 1, "tenant_mismatch")]
+
+
+def test_the_examples_own_tests_pass(tmp_path):
+    """examples/custom_authorizer/test_app.py, the recipe of docs/testing.md for testing one's own authorizer,
+    run as its user runs it: pytest in the example's folder (a copy), the plugin's fixtures from the package."""
+    import shutil
+    import subprocess
+    import sys
+
+    for name in ("app.py", "test_app.py"):
+        shutil.copy(APP.parent / name, tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_app.py"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert re.search(r"\b6 passed\b", proc.stdout), proc.stdout

@@ -13,9 +13,9 @@ import pytest
 import oauth_proxy
 from conftest import REPO, ORIGIN, proxy, rest_event
 
-# Where the documentation lists the reason codes: the file, the section, and the sentence that opens the list
-# (`code`, `code`, ...). One place, so moving the documentation moves only this line.
-REASONS_DOC = (REPO / "README.md", "## Outcomes", "Reason codes:")
+# Where the documentation lists the reason codes: the page, and the header row of its table (one row per code:
+# `code` | status | when). One place, so moving the documentation moves only this line.
+REASONS_DOC = (REPO / "docs" / "outcomes.md", "| reason | status | when |")
 
 STATUSES = {401, 403, 500}
 
@@ -102,17 +102,22 @@ def test_reasons_is_exactly_what_the_outcomes_produce():
 
 
 def documented_codes() -> list:
-    path, heading, opening = REASONS_DOC
-    text = path.read_text(encoding="utf-8")
-    start = text.index(heading + "\n")
-    end = text.find("\n## ", start + len(heading))
-    section = text[start:end if end >= 0 else len(text)]
-    listed = re.search(re.escape(opening) + r"((?:\s*`[^`]+`\s*,?)+)", section)
-    assert listed, f"{path.name}: no '{opening}' list in {heading}"
-    return re.findall(r"`([^`]+)`", listed.group(1))
+    """(code, status) of each row of the documentation's reason table, in order."""
+    path, header = REASONS_DOC
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert header in lines, f"{path.name}: no reason table ({header})"
+    rows = []
+    for line in lines[lines.index(header) + 2:]:
+        if not line.startswith("|"):
+            break
+        code, status = [cell.strip() for cell in line.strip("|").split("|")][:2]
+        rows.append((code.strip("`"), int(status)))
+    return rows
 
 
 def test_the_documentation_lists_every_code_and_only_those():
     documented = documented_codes()
-    assert len(documented) == len(set(documented)), "a code is listed twice"
-    assert set(documented) == set(oauth_proxy.REASONS)
+    codes = [code for code, _ in documented]
+    assert len(codes) == len(set(codes)), "a code is listed twice"
+    assert set(codes) == set(oauth_proxy.REASONS)
+    assert dict(documented) == dict(oauth_proxy.REASONS), "a documented status differs from REASONS"

@@ -16,7 +16,7 @@ from oauth_proxy.settings import SETTINGS
 
 # Where the configuration reference (the table of every variable) lives. One constant, so moving the
 # reference into docs/ is a one-line change here.
-CONFIG_REFERENCE = REPO / "README.md"
+CONFIG_REFERENCE = REPO / "docs" / "configuration.md"
 ENV_TEMPLATE = REPO / ".env-template"
 
 BASE = {"TRUSTED_WEB_ORIGINS": ORIGIN, "COOKIE_NAME_PREFIX": "example", "ENCRYPTION_KEY": KEY}

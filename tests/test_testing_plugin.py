@@ -2,24 +2,21 @@
 directory and runs pytest on them, with the plugin loaded through its pytest11 entry point."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+REPO = Path(__file__).resolve().parents[1]
+# The page that documents the plugin; the test file it shows is included from examples/.
+PAGE = REPO / "docs" / "testing.md"
+EXAMPLE = REPO / "examples" / "pytest" / "test_orders_auth.py"
 
 
-def readme_example() -> str:
-    """The complete test file of the README's "Testing with pytest" section."""
-    section = README.read_text(encoding="utf-8").split("## Testing with pytest", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
-
-
-def test_the_readme_example_passes(pytester):
-    pytester.makepyfile(test_orders_auth=readme_example())
+def test_the_documented_example_passes(pytester):
+    assert f'--8<-- "{EXAMPLE.relative_to(REPO)}"' in PAGE.read_text(encoding="utf-8")
+    pytester.makepyfile(test_orders_auth=EXAMPLE.read_text(encoding="utf-8"))
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
@@ -111,4 +108,4 @@ def test_every_fixture_is_documented(fixture):
     from oauth_proxy.testing import pytest_plugin
 
     assert getattr(pytest_plugin, fixture).__doc__ or pytest_plugin.__doc__.count(f"`{fixture}`")
-    assert f"`{fixture}`" in README.read_text(encoding="utf-8").split("## Testing with pytest", 1)[1]
+    assert f"`{fixture}`" in PAGE.read_text(encoding="utf-8")

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import sys
 from typing import Any, Dict, List, Optional
 
@@ -150,6 +151,22 @@ def _check_routes(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """The command. Output into a pipe whose reader has gone (`oauth-proxy authorize - | head -1`) ends it quietly
+    with the status a shell gives a writer killed by SIGPIPE: Python ignores SIGPIPE, so the write raises
+    BrokenPipeError instead, which would otherwise end in a traceback (or an "Exception ignored" at exit)."""
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # still inside the try: a failure of the final flush is the same broken pipe
+        return status
+    except BrokenPipeError:
+        # Nothing more can be written there; stdout on /dev/null keeps the interpreter's flush at exit quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 128 + signal.SIGPIPE
+
+
+def _run(argv: Optional[List[str]]) -> int:
     parser = argparse.ArgumentParser(prog="oauth-proxy", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("keygen", help="print a new random 64-hex encryption key")

@@ -63,10 +63,10 @@ class Distribution:
         return self.one(arch, f"oauth-proxy-layer-{arch}.zip")
 
     def wheel(self, arch: str) -> Path:
-        return self.one(arch, f"oauth_proxy-*-cp310-abi3-manylinux_*_{MACHINE[arch]}.whl")
+        return self.one(arch, f"oauth_proxy_authorizer-*-cp310-abi3-manylinux_*_{MACHINE[arch]}.whl")
 
     def sdist(self, arch: str) -> Path:
-        return self.one(arch, "oauth_proxy-*.tar.gz")
+        return self.one(arch, "oauth_proxy_authorizer-*.tar.gz")
 
     def function_dir(self, arch: str) -> Path:
         """The function zip unpacked into an empty folder, as Lambda does (/var/task)."""

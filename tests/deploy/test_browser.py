@@ -8,10 +8,10 @@ agent's cookies for api.site.localhost reach the gateway on another port of that
 same-site, so SameSite=Strict cookies go along.
 
 Each test runs twice: with the cookie prefix `example` (gateway shared with test_deploy_offline.py) and with
-`__Host-example` (a second gateway), the prefix the README recommends against cookie tossing.
+`__Host-example` (a second gateway), the prefix docs/security.md recommends against cookie tossing.
 
-Where serverless-offline differs from API Gateway (README, "Local gateway emulation and what it cannot
-show"), the comments at the assertions say so.
+Where serverless-offline differs from API Gateway (docs/deploy/local.md, "Local gateway emulation and what it
+cannot show"), the comments at the assertions say so.
 """
 
 from __future__ import annotations

@@ -56,9 +56,9 @@ def test_zip_layout(dist, arch):
     core = [n for n in names if n.startswith("oauth_proxy/_core") and n.endswith(".so")]
     # One abi3 build serves every Python from 3.10 (Lambda: 3.12, 3.13, ...).
     assert core == ["oauth_proxy/_core.abi3.so"], core
-    libs = [n for n in names if n.startswith("oauth_proxy.libs/")]
-    assert any(n.startswith("oauth_proxy.libs/libcrypto-") for n in libs), libs
-    assert "oauth_proxy.libs/libcurl.so.4" in libs
+    libs = [n for n in names if n.startswith("oauth_proxy_authorizer.libs/")]
+    assert any(n.startswith("oauth_proxy_authorizer.libs/libcrypto-") for n in libs), libs
+    assert "oauth_proxy_authorizer.libs/libcurl.so.4" in libs
     assert not [n for n in names if ".dist-info/" in n or "__pycache__" in n]
 
 
@@ -132,7 +132,7 @@ def test_fresh_interpreter_allows_and_rejects(dist, key_hex, arch, version, pyth
     assert post_ok["ok"]["context"] == {"token": f"Bearer {token}"}
     # The extension uses the libcrypto bundled beside it; cookie mode never
     # loads libcurl (a phantom-token-only dependency).
-    assert any(lib.startswith(f"{unpacked}/oauth_proxy.libs/libcrypto-")
+    assert any(lib.startswith(f"{unpacked}/oauth_proxy_authorizer.libs/libcrypto-")
                for lib in out["libs"]), out["libs"]
     assert not [lib for lib in out["libs"] if "libcurl" in lib]
 
@@ -239,12 +239,12 @@ def run_curl_child(python: list[str], curl: Path, url: str, *extra: str) -> dict
 def test_bundled_libcurl_works_from_the_bundle(dist, introspection, arch):
     server, handler = introspection
     unpacked = dist.function_dir(arch)
-    curl = unpacked / "oauth_proxy.libs" / "libcurl.so.4"
+    curl = unpacked / "oauth_proxy_authorizer.libs" / "libcurl.so.4"
     out = run_curl_child(ONE_PYTHON[arch], curl, f"http://127.0.0.1:{server.server_port}/")
     assert out["version"].startswith("libcurl/"), out
     assert (out["rc"], out["status"]) == (0, 204), out
     assert handler.calls == ["HEAD"]
-    bundle = f"{unpacked}/oauth_proxy.libs/"
+    bundle = f"{unpacked}/oauth_proxy_authorizer.libs/"
     loaded = [lib for lib in out["libs"] if lib.startswith(bundle)]
     # libcurl's own dependencies came from the bundle, not from this system.
     for name in ("libcurl.so.4", "libnghttp2-", "libssl-", "libcrypto-"):
@@ -297,7 +297,7 @@ def tls_server(tmp_path):
 def test_bundled_libcurl_verifies_tls_with_the_bundled_openssl(dist, tls_server, arch):
     server, handler, ca = tls_server
     unpacked = dist.function_dir(arch)
-    curl = unpacked / "oauth_proxy.libs" / "libcurl.so.4"
+    curl = unpacked / "oauth_proxy_authorizer.libs" / "libcurl.so.4"
     url = f"https://127.0.0.1:{server.server_port}/"
     trusted = run_curl_child(ONE_PYTHON[arch], curl, url, str(ca))
     assert (trusted["rc"], trusted["status"]) == (0, 204), trusted
@@ -324,4 +324,4 @@ def test_phantom_token_uses_the_bundled_libcurl(dist, key_hex, introspection, ar
     assert result["ok"]["context"] == {"token": f"Bearer {handler.jwt}"}
     assert result["ok"]["principalId"] == "bob"
     curl = [lib for lib in out["libs"] if "libcurl" in lib]
-    assert curl == [str(unpacked / "oauth_proxy.libs" / "libcurl.so.4")], out["libs"]
+    assert curl == [str(unpacked / "oauth_proxy_authorizer.libs" / "libcurl.so.4")], out["libs"]

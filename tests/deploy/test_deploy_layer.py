@@ -103,11 +103,11 @@ def assert_example_answers(python: list[str], machine: str, path: list[Path],
 @pytest.mark.parametrize("arch", ARCHES)
 def test_layer_holds_the_package_and_nothing_else(dist, arch):
     names = zipfile.ZipFile(dist.layer_zip(arch)).namelist()
-    outside = [n for n in names if not n.startswith(("python/oauth_proxy/", "python/oauth_proxy.libs/"))]
+    outside = [n for n in names if not n.startswith(("python/oauth_proxy/", "python/oauth_proxy_authorizer.libs/"))]
     assert not outside, outside
     assert "python/oauth_proxy/_core.abi3.so" in names
-    assert "python/oauth_proxy.libs/libcurl.so.4" in names
-    assert any(n.startswith("python/oauth_proxy.libs/libcrypto-") for n in names), names
+    assert "python/oauth_proxy_authorizer.libs/libcurl.so.4" in names
+    assert any(n.startswith("python/oauth_proxy_authorizer.libs/libcrypto-") for n in names), names
     # The same package as the function zip, less handler.py.
     function = zipfile.ZipFile(dist.function_zip(arch)).namelist()
     assert sorted("python/" + n for n in function if n != "handler.py") == sorted(names)
@@ -116,7 +116,7 @@ def test_layer_holds_the_package_and_nothing_else(dist, arch):
 @pytest.mark.parametrize("arch", ARCHES)
 def test_wheel_is_tagged_complete_and_recorded(dist, arch):
     wheel = dist.wheel(arch)
-    assert wheel.name == f"oauth_proxy-0.1.0-cp310-abi3-manylinux_2_34_{MACHINE[arch]}.whl"
+    assert wheel.name == f"oauth_proxy_authorizer-0.1.0-cp310-abi3-manylinux_2_34_{MACHINE[arch]}.whl"
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         # The library only: installed into a function folder it must not replace the user's handler.
@@ -160,7 +160,7 @@ def test_wheel_installed_with_pip_target(dist, powertools_layer, function_dir, k
         "--platform", f"manylinux_2_34_{MACHINE[arch]}", "--implementation", "cp",
         "--python-version", "3.12", str(dist.wheel(arch)))
     assert not (target / "handler.py").exists()
-    assert (target / "oauth_proxy.libs" / "libcurl.so.4").exists()
+    assert (target / "oauth_proxy_authorizer.libs" / "libcurl.so.4").exists()
     path = [function_dir, target, powertools_layer / "python"]
     origins = {"app": function_dir, "oauth_proxy": target, "oauth_proxy._core": target}
     assert_example_answers(ONE_PYTHON[arch], MACHINE[arch], path, origins, key_hex)
@@ -171,15 +171,29 @@ def test_sdist_holds_what_a_build_needs(dist):
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
     sources = {str(p.relative_to(ROOT)) for p in (ROOT / "csrc").glob("*/*.[ch]")}
     package = {str(p.relative_to(ROOT)) for p in (ROOT / "src" / "oauth_proxy").glob("*.py*")}
-    for needed in sources | package | {"setup.py", "pyproject.toml", "README.md", "PKG-INFO"}:
+    for needed in sources | package | {"setup.py", "pyproject.toml", "PKG-INFO"}:
         assert needed in names, needed
+
+
+def test_sdist_carries_the_readme_once_and_no_tests(dist):
+    """The README is the package's long description: PKG-INFO holds it, and nothing else does (no README.md,
+    no egg-info copy of PKG-INFO). The tests need the repository (conftest, vectors), so they stay out."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    marker = "## Use it in your own authorizer"  # a line that nothing but the README holds
+    assert marker in readme
+    with tarfile.open(dist.sdist(NATIVE_ARCH)) as t:
+        holding = [m.name.split("/", 1)[1] for m in t.getmembers()
+                   if m.isfile() and marker.encode() in t.extractfile(m).read()]
+        names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
+    assert holding == ["PKG-INFO"]
+    assert not any(name.startswith("tests/") for name in names)
 
 
 def test_wheel_built_from_the_sdist_works(dist, key_hex, tmp_path):
     wheels = tmp_path / "wheels"
     pip("wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels),
         str(dist.sdist(NATIVE_ARCH)))
-    (wheel,) = wheels.glob("oauth_proxy-*.whl")
+    (wheel,) = wheels.glob("oauth_proxy_authorizer-*.whl")
     target = tmp_path / "target"
     pip("install", "--no-index", "--no-deps", "--target", str(target), str(wheel))
     # The library only: a top-level handler module would collide with the handler.py of whoever installs it.
@@ -194,3 +208,6 @@ def test_wheel_built_from_the_sdist_works(dist, key_hex, tmp_path):
                     "handler.handler", [rest_event("GET", {f"{PREFIX}-at": at})], env)
     (allow,) = out["results"]
     assert allow["ok"]["context"] == {"token": f"Bearer {token}"}
+    # The long description came from the sdist's PKG-INFO (the sdist has no README.md).
+    metadata = next(target.glob("oauth_proxy_authorizer-*.dist-info")) / "METADATA"
+    assert (ROOT / "README.md").read_text(encoding="utf-8").strip() in metadata.read_text(encoding="utf-8")

@@ -3,7 +3,7 @@ serverless-offline runs the authorizer from the built artifact in front of the e
 client sends the requests an SPA sends, with cookies from encrypt_cookie. The printed curl lines are run as a
 user would paste them.
 
-What serverless-offline cannot show: README, "Local gateway emulation and what it cannot show"."""
+What serverless-offline cannot show: docs/deploy/local.md, "Local gateway emulation and what it cannot show"."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`osls package` renders the CloudFormation templates offline; cfn-lint
-passes on them; they say what the README promises."""
+passes on them; they say what docs/deploy/ promises."""
 
 from __future__ import annotations
 
@@ -191,34 +191,51 @@ def test_env_template_lists_every_contract_variable():
 
 
 def test_env_template_as_dotenv_gives_a_working_configuration(osls, tmp_path):
-    """A user's first step: copy .env-template to .env. osls reads it, and the
-    function's environment it renders is a configuration the authorizer
-    accepts once the placeholder key is replaced, and refuses before."""
+    """A user's first step: copy .env-template to .env. osls reads it and refuses to package while the
+    placeholder key is there (naming the variable and the command that makes a key), rather than deploying a
+    function that answers every request 500; with a key in its place, the function's environment it renders
+    is a configuration the authorizer accepts."""
     import oauth_proxy
 
     service = tmp_path / "service"
     service.mkdir()
     shutil.copy(ROOT / "serverless.yml", service)
     shutil.copytree(ROOT / "deploy", service / "deploy")
-    shutil.copy(ROOT / ".env-template", service / ".env")
+    template = (ROOT / ".env-template").read_text()
+    (service / ".env").write_text(template)
     (service / "node_modules").symlink_to(ROOT / "node_modules")
     with zipfile.ZipFile(service / "placeholder.zip", "w") as z:
         z.writestr("handler.py", "")
-    proc = subprocess.run(
-        osls + ["package", "--package", str(tmp_path / "out"), "--param=artifact=placeholder.zip"],
-        cwd=service, env=node_tool_env(), capture_output=True, text=True, timeout=180)
+
+    def run_package(out: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            osls + ["package", "--package", str(tmp_path / out), "--param=artifact=placeholder.zip"],
+            cwd=service, env=node_tool_env(), capture_output=True, text=True, timeout=180)
+
+    refused = run_package("refused")
+    assert refused.returncode != 0
+    assert "ENCRYPTION_KEY of function authorizer must be 64 hex characters" in refused.stdout + refused.stderr
+    assert "oauth-proxy keygen" in refused.stdout + refused.stderr
+    assert not (tmp_path / "refused").exists()
+
+    key = "ab" * 32
+    (service / ".env").write_text(re.sub(r"^ENCRYPTION_KEY=.*$", f"ENCRYPTION_KEY={key}", template, flags=re.M))
+    proc = run_package("out")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     template = json.loads((tmp_path / "out" / "cloudformation-template-update-stack.json").read_text())
     env = of_type(template, "AWS::Lambda::Function")["AuthorizerLambdaFunction"]["Environment"]["Variables"]
     assert env["TRUSTED_WEB_ORIGINS"] == ORIGIN
+    assert env["ENCRYPTION_KEY"] == key
     # Unset (empty): the core probes the system trust store wherever the distribution keeps it.
     assert env["INTROSPECTION_CA_FILE"] == ""
+    oauth_proxy.OAuthProxy(oauth_proxy.Config.from_env(env))
 
-    with pytest.raises(oauth_proxy.ConfigError) as refused:
-        oauth_proxy.Config.from_env(env)
-    assert "ENCRYPTION_KEY" in str(refused.value)
-    config = oauth_proxy.Config.from_env({**env, "ENCRYPTION_KEY": "ab" * 32})
-    oauth_proxy.OAuthProxy(config)
+
+@pytest.mark.parametrize("key", ["secretsmanager:oauth-proxy/cookie-key", "ssm:/oauth-proxy/cookie-key"])
+def test_packaging_accepts_a_key_reference(osls, tmp_path, placeholder_zip, key):
+    """The key check lets through the references the authorizer resolves at run time."""
+    proc, _ = package(osls, tmp_path, "serverless.yml", f"artifact={placeholder_zip}", env={"ENCRYPTION_KEY": key})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
 def test_emulator_project_uses_the_deployed_authorizer_settings(rest):
