@@ -1,7 +1,7 @@
 /* The small string rules of the decision (csrc/core/request_checks.c) against references written the obvious
-   way: the bearer token of an Authorization header (RFC 6750 b64token), scope words, the CSRF comparison
-   and the method rule. The input is split at the first two NUL bytes into a header, a granted scope list
-   and a required scope list (split on blanks). */
+   way: the bearer token of an Authorization header (RFC 6750 b64token), scope words, the CSRF comparison,
+   the method rules and the token-handler-version value. The input is split at the first two NUL bytes into a
+   header, a granted scope list and a required scope list (split on blanks). */
 #include <stdint.h>
 
 #include "fuzz_common.h"
@@ -71,6 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                (header_len == 4 && strncasecmp(header, "HEAD", 4) == 0) ||
                (header_len == 7 && strncasecmp(header, "OPTIONS", 7) == 0);
     CHECK(method_needs_csrf((span){header, header_len}) == !safe);
+    /* CSRF_MODE=header: only OPTIONS (any case) goes without the header, whose one accepted value is "1" */
+    int options = header_len == 7 && strncasecmp(header, "OPTIONS", 7) == 0;
+    CHECK(method_is_options((span){header, header_len}) == options);
+    CHECK(handler_version_ok((span){header, header_len}) == (header_len == 1 && header[0] == '1'));
 
     /* CSRF: equal, non-empty */
     char *plain = exact_copy(granted, granted_len);

@@ -11,6 +11,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_VECTORS = HERE.parent / "tests" / "vectors" / "curity-v1.json"
+# Curity's second cookie generation (no version byte); cookie_decrypt reads these with the generation bits set.
+V2_VECTORS = HERE.parent / "tests" / "vectors" / "curity-v2.json"
 
 
 def b64url_decode(text: str) -> bytes:
@@ -66,6 +68,14 @@ def main() -> int:
             if plain.count(b".") == 2:  # a JWT: whole, and its payload JSON alone
                 seeds["jwt_claims"][f"token-{i}"] = b"\x00" + plain
                 seeds["jwt_claims"][f"payload-{i}"] = b"\x01" + b64url_decode(plain.split(b".")[1].decode())
+    v2 = json.loads(V2_VECTORS.read_text(encoding="utf-8"))
+    for kind in ("valid", "invalid"):
+        for i, case in enumerate(v2[kind]):
+            cookie = case["cookie"].encode()
+            seeds["cookie_decrypt"][f"v2-{kind}-{i}"] = b"\x02" + cookie  # a wire value read as v2
+            seeds["cookie_decrypt"][f"both-{kind}-{i}"] = b"\x04" + cookie  # ... as v1 or v2
+            if kind == "valid":
+                seeds["cookie_decrypt"][f"v2-plain-{i}"] = b"\x03" + case["plaintext"].encode()  # encrypted as v2
     seeds["cookie_header"].update({
         "blanks": b" a = b ;\tc=d\t; =e; f; g=; ;; h=i=j ",
         "http2-split": b"example-at=x",
@@ -82,6 +92,7 @@ def main() -> int:
         "spaces": b"bearer   x\0a b  c\0c a",
         "post": b"POST\0csrf\0",
         "options": b"OPTIONS\0OPTIONS\0 ",
+        "handler-version": b"1\0" + b"1\0",
     })
     # introspect_body: what an introspection endpoint answers with
     seeds["introspect_body"].update({

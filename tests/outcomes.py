@@ -99,6 +99,7 @@ def build() -> Dict[str, Callable[[], None]]:
 
     cases = {
         **_library_cases(plain, raises, jar, csrf_header),
+        **_cookie_generation_cases(allowed, denied),
         "allow_jwt_rest": allowed(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": jar}), "leak-user"),
         "allow_opaque_rest": allowed(plain, rest_event(headers={"Origin": ORIGIN, "Cookie": cookies()})),
         "allow_post_http_simple": allowed(plain, http_event(headers={"origin": ORIGIN, **csrf_header},
@@ -132,6 +133,35 @@ def build() -> Dict[str, Callable[[], None]]:
     if hasattr(_core.Authorizer, "_enable_phantom"):
         cases.update(_phantom_cases(allowed, unauthorized, raises))
     return cases
+
+
+def _cookie_generation_cases(allowed, denied) -> Dict[str, Callable[[], None]]:
+    """COOKIE_FORMAT v2 and v1,v2, CSRF_MODE=header, and the v2 cookie functions."""
+    import json
+
+    vectors = json.loads((Path(__file__).resolve().parent / "vectors" / "curity-v2.json").read_text("utf-8"))
+    # A v2 cookie whose IV starts with the v1 version byte: under v1,v2 it is tried as v1 first, then again as v2.
+    (looks_v1,) = [case for case in vectors["valid"] if case["name"].startswith("IV starting with 0x01")]
+    header_mode = _proxy(cookie_format="v2", csrf_mode="header")
+    migrating = oauth_proxy.OAuthProxy(config(log_level="CRITICAL", encryption_key=vectors["keys"]["A"],
+                                              cookie_format="v1,v2", csrf_mode="header"))
+    v2_jar = f"{PREFIX}-at={oauth_proxy.encrypt_cookie(JWT, KEY, format='v2')}"
+    version = {"token-handler-version": "1"}
+
+    def v2_round_trip() -> None:
+        cookie = oauth_proxy.encrypt_cookie("token-" * 20, KEY, format="v2")
+        assert oauth_proxy.decrypt_cookie(cookie, KEY, format="v2") == "token-" * 20
+
+    return {
+        "allow_cookie_v2_header_mode": allowed(header_mode, rest_event("POST", {"Origin": ORIGIN, "Cookie": v2_jar,
+                                                                               **version}), "leak-user"),
+        "allow_cookie_v1_v2_iv_starting_0x01": allowed(migrating, http_event(
+            "GET", {"origin": ORIGIN, **version}, cookie_list=[f"{PREFIX}-at={looks_v1['cookie']}"])),
+        "csrf_header_missing_header_mode": denied(header_mode, rest_event("GET", {"Origin": ORIGIN, "Cookie": v2_jar})),
+        "csrf_mismatch_header_mode": denied(header_mode, rest_event("DELETE", {"Origin": ORIGIN, "Cookie": v2_jar,
+                                                                               "token-handler-version": "2"})),
+        "cookie_round_trip_v2": v2_round_trip,
+    }
 
 
 def _library_cases(plain, raises, jar, csrf_header) -> Dict[str, Callable[[], None]]:

@@ -42,7 +42,7 @@ SAMPLE_TEXT = {
 def sample_text(setting, tmp_path) -> str:
     if setting.kind == settings.NUMBER:
         return str(setting.limits[1])
-    if setting.kind == settings.CHOICE:
+    if setting.kind in (settings.CHOICE, settings.GENERATIONS):
         return next(word for word in setting.limits if word != setting.default).lower()
     if setting.kind == settings.FILE:
         path = tmp_path / "file.pem"
@@ -85,6 +85,8 @@ def test_rows_are_well_formed():
             assert lowest <= setting.default <= highest, setting
         if setting.kind == settings.CHOICE:
             assert setting.default in setting.limits, setting
+        if setting.kind == settings.GENERATIONS:
+            assert set(setting.default.split(",")) <= set(setting.limits), setting
 
 
 def test_defaults_are_what_an_unset_variable_gives_and_pass_their_checks():

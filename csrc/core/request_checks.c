@@ -30,6 +30,10 @@ int method_needs_csrf(span method) {
     return 1;
 }
 
+int method_is_options(span method) { return method.n == 7 && equal_ignoring_case(method.p, "OPTIONS", 7); }
+
+int handler_version_ok(span value) { return value.n == 1 && value.p[0] == '1'; }
+
 static int is_b64token_char(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
            c == '_' || c == '~' || c == '+' || c == '/';

@@ -18,6 +18,12 @@ int csrf_matches(span header, const char *plain, size_t plain_len);
    as data-changing and needs the CSRF double submit. */
 int method_needs_csrf(span method);
 
+/* 1 for OPTIONS (any case): the CORS pre-flight, which CSRF_MODE=header lets through without the header. */
+int method_is_options(span method);
+
+/* 1 when the token-handler-version header holds exactly "1", the one version there is. */
+int handler_version_ok(span value);
+
 /* Finds the token of `Authorization: Bearer <token>` (scheme in any case, RFC 6750 b64token syntax,
    surrounding blanks dropped). Returns 1 and sets *token, or 0. */
 int bearer_token(span header, span *token);

@@ -38,6 +38,8 @@ typedef struct {
     int allow_token;
     int simple_responses;
     int reads_without_origin; /* REQUIRE_ORIGIN=writes */
+    unsigned cookie_formats;  /* COOKIE_FORMAT: COOKIE_V1 and/or COOKIE_V2 */
+    int csrf_header_mode;     /* CSRF_MODE=header: token-handler-version replaces the double submit */
     PyObject *context_claims; /* CONTEXT_CLAIMS: tuple of str, the context keys; NULL when unset */
     const char **claim_names; /* their UTF-8, kept alive by the tuple */
     size_t *claim_name_lens;

@@ -124,6 +124,11 @@ static int is_cookie_name_char(unsigned char c) {
            (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+/* The custom header of CSRF_MODE=header. Browsers send a CORS pre-flight before any cross-origin request that
+   carries it, so another origin's page cannot send it unless the API's CORS answer allows that origin. */
+#define HANDLER_VERSION_HEADER "token-handler-version"
+
+/* The names a request is searched for. Needs csrf_header_mode set. */
 static int load_names(Authorizer *self, PyObject *prefix_obj) {
     Py_ssize_t n = 0;
     const char *prefix = PyUnicode_Check(prefix_obj) ? PyUnicode_AsUTF8AndSize(prefix_obj, &n) : NULL;
@@ -155,6 +160,26 @@ static int load_names(Authorizer *self, PyObject *prefix_obj) {
     self->names.at_cookie = (span){at, len + 3};
     self->names.csrf_cookie = (span){csrf, len + 5};
     self->names.csrf_header = (span){header, len + 7};
+    if (self->csrf_header_mode) {
+        /* The -csrf cookie is not read at all (an empty name matches no cookie), and the event reader picks up
+           the custom header in the CSRF header's place. */
+        self->names.csrf_cookie = (span){csrf, 0};
+        self->names.csrf_header = (span){HANDLER_VERSION_HEADER, sizeof HANDLER_VERSION_HEADER - 1};
+    }
+    return 0;
+}
+
+/* COOKIE_FORMAT ("v1", "v2" or "v1,v2"); v1 when not given. */
+static int load_cookie_formats(Authorizer *self, PyObject *name) {
+    self->cookie_formats = COOKIE_V1;
+    if (name == NULL) return 0;
+    Py_ssize_t len = 0;
+    const char *text = PyUnicode_AsUTF8AndSize(name, &len);
+    if (text == NULL || cookie_formats_parse(text, (size_t)len, &self->cookie_formats) != COOKIE_OK) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "cookie format must be \"v1\", \"v2\" or \"v1,v2\"");
+        return -1;
+    }
     return 0;
 }
 
@@ -192,13 +217,24 @@ static int load_context_claims(Authorizer *self, PyObject *names) {
 }
 
 int authorizer_configure(Authorizer *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"trusted_origins", "cookie_name_prefix", "keys",    "allow_token",
-                               "required_scopes", "simple_responses",   "on_deny", "reads_without_origin",
-                               "context_claims",  "route_scopes",       NULL};
-    PyObject *origins, *prefix, *keys, *scopes, *on_deny, *claims = NULL, *routes = NULL;
-    int allow_token, simple, reads_without_origin = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOpOpO|$pOO:Authorizer", keywords, &origins, &prefix, &keys,
-                                     &allow_token, &scopes, &simple, &on_deny, &reads_without_origin, &claims, &routes))
+    static char *keywords[] = {"trusted_origins",
+                               "cookie_name_prefix",
+                               "keys",
+                               "allow_token",
+                               "required_scopes",
+                               "simple_responses",
+                               "on_deny",
+                               "reads_without_origin",
+                               "context_claims",
+                               "route_scopes",
+                               "cookie_format",
+                               "csrf_header",
+                               NULL};
+    PyObject *origins, *prefix, *keys, *scopes, *on_deny, *claims = NULL, *routes = NULL, *format = NULL;
+    int allow_token, simple, reads_without_origin = 0, csrf_header = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOpOpO|$pOOUp:Authorizer", keywords, &origins, &prefix, &keys,
+                                     &allow_token, &scopes, &simple, &on_deny, &reads_without_origin, &claims, &routes,
+                                     &format, &csrf_header))
         return -1;
     if (self->ready || self->configuring) {
         /* Re-configuring a live authorizer would free keys another thread may be using; re-entering from
@@ -211,7 +247,8 @@ int authorizer_configure(Authorizer *self, PyObject *args, PyObject *kwargs) {
         return -1;
     }
     self->configuring = 1;
-    if (load_keys(self, keys) < 0 || load_names(self, prefix) < 0 ||
+    self->csrf_header_mode = csrf_header;
+    if (load_cookie_formats(self, format) < 0 || load_keys(self, keys) < 0 || load_names(self, prefix) < 0 ||
         copy_strings(origins, "trusted origins", 1, &self->origins, &self->origin_count) < 0 ||
         copy_strings(scopes, "required scopes", 0, &self->required_scopes, &self->scope_count) < 0 ||
         (claims != NULL && load_context_claims(self, claims) < 0) ||

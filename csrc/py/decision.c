@@ -18,7 +18,7 @@ static int decrypt_first(const Authorizer *self, const request *req, span name, 
     cookie_iter_init(&it, req);
     while (cookie_iter_next(&it, name, &value)) {
         for (size_t k = 0; k < self->key_count; k++) {
-            int rc = cookie_decrypt(self->keys[k], value.p, value.n, plain, plain_len);
+            int rc = cookie_decrypt(self->keys[k], self->cookie_formats, value.p, value.n, plain, plain_len);
             if (rc == COOKIE_OK) return FOUND;
             if (rc == COOKIE_NO_MEMORY) {
                 PyErr_NoMemory();
@@ -29,8 +29,8 @@ static int decrypt_first(const Authorizer *self, const request *req, span name, 
     return NOT_FOUND;
 }
 
-/* Steps 2 to 4: origin, CSRF double submit, access-token cookie. The reason of a denial; or NULL with *token
-   set when the request passes; or NULL with a Python exception set. */
+/* Steps 2 to 4: origin, CSRF (double submit, or the custom header), access-token cookie. The reason of a
+   denial; or NULL with *token set when the request passes; or NULL with a Python exception set. */
 static const reason *check_cookies(const Authorizer *self, const request *req, char **token, size_t *token_len) {
     if (req->origin.state == HEADER_ABSENT) {
         /* REQUIRE_ORIGIN=writes: browsers send no Origin on same-origin GET and HEAD; such reads go on to the
@@ -40,7 +40,14 @@ static const reason *check_cookies(const Authorizer *self, const request *req, c
                !origin_is_trusted(req->origin.value, self->origins, self->origin_count)) {
         return REASON(UNTRUSTED_ORIGIN);
     }
-    if (method_needs_csrf(req->method)) {
+    if (self->csrf_header_mode) {
+        /* A pre-flight is where the browser asks permission to send the header, so it cannot carry it. */
+        if (!method_is_options(req->method)) {
+            if (req->csrf_header.state == HEADER_ABSENT) return REASON(CSRF_HEADER_MISSING);
+            if (req->csrf_header.state != HEADER_ONE || !handler_version_ok(req->csrf_header.value))
+                return REASON(CSRF_MISMATCH);
+        }
+    } else if (method_needs_csrf(req->method)) {
         if (req->csrf_count == 0) return REASON(CSRF_COOKIE_MISSING);
         if (req->csrf_header.state == HEADER_ABSENT) return REASON(CSRF_HEADER_MISSING);
         char *csrf = NULL;

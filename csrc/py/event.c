@@ -210,7 +210,8 @@ static int check_cookie_sizes(request *req, const request_names *names) {
         cookie_cursor_init(&cursor, req->cookies[i].p, req->cookies[i].n);
         while (cookie_cursor_next(&cursor, &name, &name_len, &value, &value_len)) {
             int at = name_len == names->at_cookie.n && memcmp(name, names->at_cookie.p, name_len) == 0;
-            int csrf = !at && name_len == names->csrf_cookie.n && memcmp(name, names->csrf_cookie.p, name_len) == 0;
+            int csrf = !at && names->csrf_cookie.n != 0 && name_len == names->csrf_cookie.n &&
+                       memcmp(name, names->csrf_cookie.p, name_len) == 0;
             if (!at && !csrf) continue;
             if (value_len > MAX_OWN_COOKIE_BYTES) return REQUEST_BAD;
             if (at)

@@ -29,10 +29,30 @@ static cookie_key *key_from_argument(PyObject *key_hex) {
     return key;
 }
 
-static PyObject *encrypt_cookie(PyObject *module, PyObject *args) {
+/* The `format` argument of encrypt_cookie and decrypt_cookie: one generation, v1 when not given. */
+static int one_format(PyObject *name, unsigned *format) {
+    *format = COOKIE_V1;
+    if (name == NULL) return 0;
+    Py_ssize_t len = 0;
+    const char *text = PyUnicode_AsUTF8AndSize(name, &len);
+    if (text == NULL || cookie_formats_parse(text, (size_t)len, format) != COOKIE_OK ||
+        (*format != COOKIE_V1 && *format != COOKIE_V2)) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "format must be \"v1\" or \"v2\"");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *encrypt_cookie(PyObject *module, PyObject *args, PyObject *kwargs) {
     (void)module;
-    PyObject *plaintext, *key_hex;
-    if (!PyArg_ParseTuple(args, "UU:encrypt_cookie", &plaintext, &key_hex)) return NULL;
+    static char *keywords[] = {"plaintext", "key_hex", "format", NULL};
+    PyObject *plaintext, *key_hex, *format_name = NULL;
+    unsigned format;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UU|U:encrypt_cookie", keywords, &plaintext, &key_hex,
+                                     &format_name) ||
+        one_format(format_name, &format) < 0)
+        return NULL;
     Py_ssize_t len = 0;
     const char *plain = PyUnicode_AsUTF8AndSize(plaintext, &len);
     if (plain == NULL) {
@@ -50,7 +70,7 @@ static PyObject *encrypt_cookie(PyObject *module, PyObject *args) {
     if (key == NULL) return NULL;
     char *out = NULL;
     size_t out_len = 0;
-    int rc = cookie_encrypt(key, (const unsigned char *)plain, (size_t)len, &out, &out_len);
+    int rc = cookie_encrypt(key, format, (const unsigned char *)plain, (size_t)len, &out, &out_len);
     cookie_key_free(key);
     if (rc == COOKIE_NO_MEMORY) return PyErr_NoMemory();
     if (rc != COOKIE_OK) {
@@ -62,10 +82,14 @@ static PyObject *encrypt_cookie(PyObject *module, PyObject *args) {
     return result;
 }
 
-static PyObject *decrypt_cookie(PyObject *module, PyObject *args) {
+static PyObject *decrypt_cookie(PyObject *module, PyObject *args, PyObject *kwargs) {
     (void)module;
-    PyObject *value, *key_hex;
-    if (!PyArg_ParseTuple(args, "UU:decrypt_cookie", &value, &key_hex)) return NULL;
+    static char *keywords[] = {"value", "key_hex", "format", NULL};
+    PyObject *value, *key_hex, *format_name = NULL;
+    unsigned format;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UU|U:decrypt_cookie", keywords, &value, &key_hex, &format_name) ||
+        one_format(format_name, &format) < 0)
+        return NULL;
     cookie_key *key = key_from_argument(key_hex);
     if (key == NULL) return NULL;
     Py_ssize_t len = 0;
@@ -74,7 +98,7 @@ static PyObject *decrypt_cookie(PyObject *module, PyObject *args) {
     size_t plain_len = 0;
     int rc = COOKIE_INVALID;
     if (cookie != NULL)
-        rc = cookie_decrypt(key, cookie, (size_t)len, &plain, &plain_len);
+        rc = cookie_decrypt(key, format, cookie, (size_t)len, &plain, &plain_len);
     else
         PyErr_Clear(); /* a str that is not even UTF-8 is no cookie either */
     cookie_key_free(key);
@@ -99,11 +123,12 @@ static PyObject *system_ca_bundle_path(PyObject *module, PyObject *unused) {
 static PyMethodDef module_methods[] = {
     {"_system_ca_bundle", system_ca_bundle_path, METH_NOARGS,
      "The PEM bundle introspection trusts when INTROSPECTION_CA_FILE is unset (None: libcurl's default)."},
-    {"encrypt_cookie", encrypt_cookie, METH_VARARGS,
-     "encrypt_cookie(plaintext, key_hex) -> str\n\nA Curity v1 cookie value with a fresh random IV."},
-    {"decrypt_cookie", decrypt_cookie, METH_VARARGS,
-     "decrypt_cookie(value, key_hex) -> str\n\nRaises CookieDecryptionError for anything that is not a valid "
-     "cookie under that key."},
+    {"encrypt_cookie", (PyCFunction)(void (*)(void))encrypt_cookie, METH_VARARGS | METH_KEYWORDS,
+     "encrypt_cookie(plaintext, key_hex, format=\"v1\") -> str\n\nA cookie value of Curity's generation "
+     "`format` (\"v1\" or \"v2\") with a fresh random IV."},
+    {"decrypt_cookie", (PyCFunction)(void (*)(void))decrypt_cookie, METH_VARARGS | METH_KEYWORDS,
+     "decrypt_cookie(value, key_hex, format=\"v1\") -> str\n\nRaises CookieDecryptionError for anything that "
+     "is not a valid cookie of that generation under that key."},
     {NULL, NULL, 0, NULL},
 };
 

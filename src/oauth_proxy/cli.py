@@ -15,7 +15,7 @@ import sys
 from typing import Any, Dict, List, Optional
 
 from ._core import decrypt_cookie, encrypt_cookie
-from .config import Config
+from .config import Config, setting_from_env
 from .errors import ConfigError, CookieDecryptionError, IntrospectionError, Unauthorized
 
 
@@ -34,6 +34,24 @@ def _key_from_env(name: str) -> str:
     if not key:
         raise SystemExit(f"oauth-proxy: set {name} to the 64-hex encryption key (oauth-proxy keygen makes one)")
     return key
+
+
+def _env_setting(name: str) -> str:
+    """A setting the authorizer would read from this environment (COOKIE_FORMAT, CSRF_MODE), checked as it would."""
+    try:
+        return str(setting_from_env(os.environ, name))
+    except ConfigError as error:
+        raise SystemExit(f"oauth-proxy: {error}") from None
+
+
+def _cookie_formats(given: Optional[str]) -> List[str]:
+    """The generations named by --format, else by $COOKIE_FORMAT (default v1)."""
+    return [given] if given is not None else _env_setting("cookie_format").split(",")
+
+
+def _csrf_mode(given: Optional[str]) -> str:
+    """--csrf-mode, else $CSRF_MODE (default double-submit)."""
+    return given if given is not None else _env_setting("csrf_mode")
 
 
 class _ReasonCatcher(logging.Handler):
@@ -95,6 +113,8 @@ def _authorize(args: argparse.Namespace) -> int:
 
 
 _PARTS = ("origin", "csrf-header", "at-cookie", "csrf-cookie")
+_FORMAT_HELP = ("cookie generation: v1 (0x01 || iv || ciphertext || tag) or v2 (Curity's 2024 agents, no version "
+                "byte); default: $COOKIE_FORMAT, else v1")
 
 
 def _event(args: argparse.Namespace) -> int:
@@ -111,7 +131,9 @@ def _event(args: argparse.Namespace) -> int:
         return 2
     token = _read_argument("-", "token") if args.token == "-" else None
     try:
-        session = SpaSession(_key_from_env(args.key_env), prefix, origin, token=token)
+        # A migration (v1,v2) issues new cookies in the new generation.
+        session = SpaSession(_key_from_env(args.key_env), prefix, origin, token=token,
+                             cookie_format=_cookie_formats(args.format)[-1], csrf_mode=_csrf_mode(args.csrf_mode))
     except ValueError as error:
         print(f"oauth-proxy: {error}", file=sys.stderr)
         return 2
@@ -120,6 +142,15 @@ def _event(args: argparse.Namespace) -> int:
     build = session.http_event if args.http_api else session.rest_event
     print(json.dumps(build(args.method, args.path, **options), indent=2))
     return 0
+
+
+def _decrypt_any(value: str, key: str, formats: List[str]) -> str:
+    for fmt in formats[:-1]:
+        try:
+            return decrypt_cookie(value, key, fmt)
+        except CookieDecryptionError:
+            pass
+    return decrypt_cookie(value, key, formats[-1])
 
 
 def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[Dict[str, Any]]) -> int:
@@ -174,6 +205,8 @@ def _run(argv: Optional[List[str]]) -> int:
         sub = commands.add_parser(name, help=f"{name} a cookie with the key in $ENCRYPTION_KEY")
         sub.add_argument("value", nargs="?", help=f"the {what}; '-' or nothing reads standard input")
         sub.add_argument("--key-env", default="ENCRYPTION_KEY", help="environment variable holding the key")
+        sub.add_argument("--format", choices=("v1", "v2"), help=_FORMAT_HELP + (
+            " (v1,v2 there: both are tried)" if name == "decrypt" else " (v1,v2 there: v2)"))
     sub = commands.add_parser("authorize", help="run the authorizer configured from the environment on an event")
     sub.add_argument("event", help="a JSON file holding an API Gateway authorizer event; '-' reads standard input")
     sub.add_argument("--show-token", action="store_true", help="print the token in an allow response")
@@ -188,6 +221,11 @@ def _run(argv: Optional[List[str]]) -> int:
     sub.add_argument("--drop", action="append", default=[], choices=_PARTS, help="leave this part out")
     sub.add_argument("--spoil", action="append", default=[], choices=_PARTS, help="send this part, but wrong")
     sub.add_argument("--key-env", default="ENCRYPTION_KEY", help="environment variable holding the key")
+    sub.add_argument("--format", choices=("v1", "v2"), help=_FORMAT_HELP + " (v1,v2 there: v2)")
+    sub.add_argument("--csrf-mode", choices=("double-submit", "header"),
+                     help="double-submit (-csrf cookie and x-<prefix>-csrf header) or header (token-handler-version: "
+                          "1 on every request but OPTIONS; csrf-header then names it); default: $CSRF_MODE, else "
+                          "double-submit")
     commands.add_parser("demo", help="a local authorization demo with a throwaway key")
     sub = commands.add_parser("check-routes", help="list ROUTE_SCOPES entries that match no route the API in a "
                                                     "CloudFormation or SAM template defines (exit status 1)")
@@ -201,14 +239,16 @@ def _run(argv: Optional[List[str]]) -> int:
         return 0
     if args.command == "encrypt":
         try:
-            print(encrypt_cookie(_read_argument(args.value, "plaintext"), _key_from_env(args.key_env)))
+            print(encrypt_cookie(_read_argument(args.value, "plaintext"), _key_from_env(args.key_env),
+                                 _cookie_formats(args.format)[-1]))
         except ValueError as error:
             print(f"oauth-proxy: {error}", file=sys.stderr)
             return 2
         return 0
     if args.command == "decrypt":
         try:
-            print(decrypt_cookie(_read_argument(args.value, "cookie value"), _key_from_env(args.key_env)))
+            print(_decrypt_any(_read_argument(args.value, "cookie value"), _key_from_env(args.key_env),
+                               _cookie_formats(args.format)))
         except CookieDecryptionError:
             print("oauth-proxy: not a valid cookie for this key", file=sys.stderr)
             return 1

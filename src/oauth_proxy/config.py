@@ -65,6 +65,8 @@ class Config:
     context_claims: Tuple[str, ...]
     route_scopes: Tuple[str, ...]
     require_origin: str
+    cookie_format: str
+    csrf_mode: str
 
     def __init__(self, **values: Any) -> None:
         for name in values:
@@ -142,6 +144,17 @@ def _rebuild(cls: type, values: Dict[str, object]) -> Config:
     config = cls(**values)
     assert isinstance(config, Config)
     return config
+
+
+def setting_from_env(env: Mapping[str, str], name: str) -> object:
+    """One variable read and checked as Config.from_env would (its default when unset), for tools that need a
+    single setting without a whole configuration, like the command line. ConfigError as from Config."""
+    setting = BY_NAME[name]
+    raw = env.get(setting.env)
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        return setting.default
+    return _CHECKS[setting.kind](setting, _PARSERS.get(setting.kind, _as_text)(setting, text))
 
 
 def route_rules(config: Config) -> List[RouteRule]:
@@ -308,6 +321,23 @@ def _words(setting: Setting, value: object) -> Tuple[str, ...]:
     return tuple(items)
 
 
+def _generations(setting: Setting, value: object) -> str:
+    """One or more of the allowed words (a comma-separated string or a list; any case, any order, blanks
+    ignored), written back joined by commas in the table's order, so that "v2, V1" and ["v1", "v2"] are both
+    "v1,v2"."""
+    allowed = [str(word) for word in setting.limits or ()]
+    if isinstance(value, str):
+        value = value.split(",")
+    try:
+        given = {item.strip().lower() for item in _text_list(setting.env, value)}
+    except ConfigError:
+        given = set()
+    if not given or not given <= {word.lower() for word in allowed}:
+        raise ConfigError(f"{setting.env} must be {', '.join(allowed)} or several of them joined by commas "
+                          f"(e.g. {','.join(allowed)}), not {value!r}")
+    return ",".join(word for word in allowed if word.lower() in given)
+
+
 def _scopes(setting: Setting, value: object) -> Tuple[str, ...]:
     if isinstance(value, str):
         value = value.split()
@@ -434,4 +464,5 @@ _CHECKS: Dict[str, Callable[[Setting, object], object]] = {
     kinds.CLAIMS: _claim_names,
     kinds.ROUTES: _route_entries,
     kinds.NAMESPACE: _namespace,
+    kinds.GENERATIONS: _generations,
 }

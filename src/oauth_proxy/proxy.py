@@ -37,6 +37,8 @@ class OAuthProxy(_core.Authorizer):
             reads_without_origin=config.require_origin == "writes",
             context_claims=list(config.context_claims),
             route_scopes=route_rules(config),
+            cookie_format=config.cookie_format,
+            csrf_header=config.csrf_mode == "header",
         )
         if config.use_phantom_token:
             url, client_id, client_secret = config.introspection_url, config.client_id, config.client_secret

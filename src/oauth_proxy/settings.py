@@ -33,9 +33,10 @@ SCOPES = "scopes"            # space-separated scope words
 CLAIMS = "claims"            # comma-separated JWT claim names
 ROUTES = "routes"            # ;-separated METHOD PATH=scope [scope...]
 NAMESPACE = "namespace"      # a CloudWatch namespace
+GENERATIONS = "generations"  # comma-separated words of limits, in any order; stored joined in limits' order
 
 KINDS = (ORIGINS, COOKIE_PREFIX, KEY, KEYS, FLAG, NUMBER, TEXT, URL, FILE, CHOICE, LIST, SCOPES, CLAIMS, ROUTES,
-         NAMESPACE)
+         NAMESPACE, GENERATIONS)
 
 
 class Setting:
@@ -104,6 +105,10 @@ SETTINGS = (
             doc="';'-separated METHOD PATH=scope [scope...]: scopes a route needs on top of REQUIRED_SCOPES"),
     Setting("require_origin", CHOICE, "always", ("always", "writes"),
             doc="always, or writes: GET, HEAD and OPTIONS without an Origin header pass the origin check"),
+    Setting("cookie_format", GENERATIONS, "v1", ("v1", "v2"),
+            doc="the OAuth Agent's cookie generation: v1, v2 (no version byte, Curity's 2024 agents), or v1,v2"),
+    Setting("csrf_mode", CHOICE, "double-submit", ("double-submit", "header"),
+            doc="double-submit (-csrf cookie and x-<prefix>-csrf header), or header: token-handler-version: 1"),
 )
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -31,6 +31,8 @@ import oauth_proxy
 
 SITE = "site.localhost"
 PAGE = (Path(__file__).resolve().parent / "spa" / "index.html").read_bytes()
+# The SPA of CSRF_MODE=header (Curity's second generation): the token-handler-version header, v2 cookies.
+HEADER_MODE_PAGE = (Path(__file__).resolve().parent / "spa" / "header.html").read_bytes()
 CSRF_VALUE = "0f5e1b2c-csrf-from-the-agent"
 
 
@@ -90,6 +92,8 @@ def _handler(site: Site):
                 planted = oauth_proxy.encrypt_cookie(site.attacker_token, site.key)
                 cookie = f"{prefix}-at={planted}; Domain={SITE}; Path=/api; Secure; HttpOnly; SameSite=Lax"
                 self._send(200, b"planted\n", "text/plain", [("Set-Cookie", cookie)])
+            elif url.path == "/header.html":
+                self._send(200, HEADER_MODE_PAGE, "text/html; charset=utf-8")
             else:
                 self._send(200, PAGE, "text/html; charset=utf-8")
 
@@ -109,10 +113,17 @@ def _handler(site: Site):
             if url.path != "/login" or not self._cors():
                 self._send(403, b"{}", "application/json")
                 return
-            prefix = urllib.parse.parse_qs(url.query)["prefix"][0]
+            query = urllib.parse.parse_qs(url.query)
+            prefix = query["prefix"][0]
+            attributes = "HttpOnly; Secure; SameSite=Strict; Path=/"
+            if query.get("mode") == ["header"]:
+                # Curity's second-generation agent: the access-token cookie in the v2 format, no CSRF cookie.
+                value = oauth_proxy.encrypt_cookie(site.user_token, site.key, format="v2")
+                self._send(200, b"{}", "application/json",
+                           self._cors() + [("Set-Cookie", f"{prefix}-at={value}; {attributes}")])
+                return
             # What Curity's OAuth Agent sets: HttpOnly, Secure, SameSite=Strict, Path=/, no Domain (the cookie
             # belongs to the agent's host only). These are also exactly the rules of the __Host- prefix.
-            attributes = "HttpOnly; Secure; SameSite=Strict; Path=/"
             cookies = [("Set-Cookie", f"{prefix}-at={oauth_proxy.encrypt_cookie(site.user_token, site.key)}; {attributes}"),
                        ("Set-Cookie", f"{prefix}-csrf={oauth_proxy.encrypt_cookie(CSRF_VALUE, site.key)}; {attributes}")]
             self._send(200, json.dumps({"csrf": CSRF_VALUE}).encode(), "application/json", self._cors() + cookies)

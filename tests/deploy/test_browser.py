@@ -66,6 +66,8 @@ def setup(request, offline_gateway, spa_site):
 class SpaRun:
     """Runs the page's steps in one browser context and saves a screenshot of the results table."""
 
+    page_path = ""  # the SPA page under the origin: index.html
+
     def __init__(self, browser, site, prefix, gateway, screenshots, capsys, name, agent=None):
         self.browser, self.site, self.prefix, self.gateway = browser, site, prefix, gateway
         self.agent = agent or site.agent
@@ -78,7 +80,7 @@ class SpaRun:
         self.pages.append(page)
         query = urllib.parse.urlencode({"gateway": self.gateway, "agent": self.agent,
                                         "prefix": self.prefix, "steps": ",".join(steps)})
-        page.navigate(f"{origin}/?{query}")
+        page.navigate(f"{origin}/{self.page_path}?{query}")
         results = page.evaluate("window.finished")
         shot = page.screenshot(self.screenshots / f"{self.name}-{self.prefix}-{len(self.pages)}.png")
         with self.capsys.disabled():

@@ -82,6 +82,8 @@ def test_rest_api_authorizer_methods_and_mapping(rest):
     assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
     assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
     assert f"x-{PREFIX}-csrf" in headers["method.response.header.Access-Control-Allow-Headers"]
+    # CSRF_MODE=header's custom header, allowed in both modes (a migration sends it before the switch).
+    assert "token-handler-version" in headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
 
 
 def test_rest_api_user_id_header_example(osls, tmp_path, placeholder_zip):
@@ -175,6 +177,7 @@ def test_http_api_variant(osls, tmp_path, placeholder_zip):
     (api,) = of_type(t, "AWS::ApiGatewayV2::Api").values()
     assert api["CorsConfiguration"]["AllowOrigins"] == several.split(",")
     assert api["CorsConfiguration"]["AllowCredentials"] is True
+    assert "token-handler-version" in api["CorsConfiguration"]["AllowHeaders"]
     fn = of_type(t, "AWS::Lambda::Function")["AuthorizerLambdaFunction"]
     assert set(fn["Environment"]["Variables"]) == set(CONTRACT_VARIABLES)
 

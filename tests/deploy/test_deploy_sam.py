@@ -166,6 +166,7 @@ def test_rest_api_methods_and_mapping(source, rendered):
     assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
     assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
     assert f"x-{PREFIX}-csrf" in headers["method.response.header.Access-Control-Allow-Headers"]
+    assert "token-handler-version" in headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
 
 
 def test_rest_api_user_id_header_example(tmp_path):
@@ -243,6 +244,7 @@ def test_http_api_variant(source, rendered):
     assert api["CorsConfiguration"]["AllowOrigins"] == several.split(",")
     assert api["CorsConfiguration"]["AllowCredentials"] is True
     assert f"x-{PREFIX}-csrf" in api["CorsConfiguration"]["AllowHeaders"]
+    assert "token-handler-version" in api["CorsConfiguration"]["AllowHeaders"]
 
 
 def test_http_api_matches_serverless_http_api_yml(rendered):

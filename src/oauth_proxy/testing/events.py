@@ -24,6 +24,10 @@ from .._core import encrypt_cookie
 __all__ = ["SPOIL", "SpaSession", "make_jwt"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# CSRF_MODE=header: the custom header of Curity's second generation, which the SPA sends on every request.
+# A browser sends its CORS pre-flight (OPTIONS) without it: the pre-flight asks whether it may be sent.
+HANDLER_VERSION_HEADER = "token-handler-version"
+HANDLER_VERSION = "1"
 
 
 class _Spoil:
@@ -85,6 +89,12 @@ class SpaSession:
     `token` is what the `-at` cookie carries (default: an unsigned JWT for subject `test-user`, see make_jwt);
     `csrf` the CSRF value (default: random). Both can be replaced later with `login()`.
 
+    `cookie_format` is the OAuth Agent's cookie generation, as COOKIE_FORMAT names it: `"v1"` (default) or `"v2"`
+    (Curity's 2024 agents: no version byte). `csrf_mode` is CSRF_MODE: `"double-submit"` (default: the `-csrf`
+    cookie and the `x-<prefix>-csrf` header) or `"header"` (no `-csrf` cookie; the SPA sends
+    `token-handler-version: 1` on every request but the browser's OPTIONS pre-flight). In header mode the
+    `csrf_header` option below is that header (SPOIL sends `2`), and `csrf_cookie` is absent unless given.
+
     The event builders take the method and the request path, then keyword options:
 
     - `origin`, `csrf_header`, `at_cookie`, `csrf_cookie`: `None` drops that part of the request, `SPOIL` makes
@@ -112,25 +122,37 @@ class SpaSession:
 
     def __init__(self, key_hex: str, cookie_name_prefix: str = "example",
                  origin: str = "https://www.example.com", *, token: Optional[str] = None,
-                 csrf: Optional[str] = None) -> None:
+                 csrf: Optional[str] = None, cookie_format: str = "v1", csrf_mode: str = "double-submit") -> None:
+        if cookie_format not in ("v1", "v2"):
+            raise ValueError('cookie_format must be "v1" or "v2"')
+        if csrf_mode not in ("double-submit", "header"):
+            raise ValueError('csrf_mode must be "double-submit" or "header"')
         self.key_hex = key_hex
         self.cookie_name_prefix = cookie_name_prefix
         self.origin = origin
+        self.cookie_format = cookie_format
+        self.csrf_mode = csrf_mode
         self.login(token, csrf)
 
     # ---- the browser's state ------------------------------------------------------------------------
 
     def login(self, token: Optional[str] = None, csrf: Optional[str] = None) -> None:
-        """A new login: new cookies for `token` (default: an unsigned JWT for `test-user`) and `csrf`."""
+        """A new login: new cookies for `token` (default: an unsigned JWT for `test-user`) and `csrf` (in
+        header mode there is no CSRF cookie, and `csrf` is the header's value, `1`)."""
         self.token = token if token is not None else make_jwt(
             {"sub": "test-user", "scope": "openid", "exp": int(time.time()) + 3600})
-        self.csrf = csrf if csrf is not None else secrets.token_urlsafe(48)
         self.at_cookie = self.encrypt(self.token)
-        self.csrf_cookie = self.encrypt(self.csrf)
+        self.csrf_cookie: Optional[str]
+        if self.csrf_mode == "header":
+            self.csrf = csrf if csrf is not None else HANDLER_VERSION
+            self.csrf_cookie = None
+        else:
+            self.csrf = csrf if csrf is not None else secrets.token_urlsafe(48)
+            self.csrf_cookie = self.encrypt(self.csrf)
 
     def encrypt(self, plaintext: str) -> str:
-        """A cookie value as the OAuth Agent encrypts it with this session's key."""
-        return encrypt_cookie(plaintext, self.key_hex)
+        """A cookie value as the OAuth Agent encrypts it with this session's key and cookie generation."""
+        return encrypt_cookie(plaintext, self.key_hex, self.cookie_format)
 
     @property
     def at_cookie_name(self) -> str:
@@ -142,6 +164,9 @@ class SpaSession:
 
     @property
     def csrf_header_name(self) -> str:
+        """The header the SPA sends against CSRF: `x-<prefix>-csrf`, or in header mode `token-handler-version`."""
+        if self.csrf_mode == "header":
+            return HANDLER_VERSION_HEADER
         return f"x-{self.cookie_name_prefix}-csrf"
 
     def cookies(self, *, token: Optional[str] = None, at_cookie: Any = _KEEP, csrf_cookie: Any = _KEEP) -> List[str]:
@@ -160,11 +185,12 @@ class SpaSession:
         return "; ".join(self.cookies(**options))
 
     @staticmethod
-    def _cookie_value(option: Any, current: str) -> Optional[str]:
+    def _cookie_value(option: Any, current: Optional[str]) -> Optional[str]:
         if option is _KEEP:
             return current
         if option is SPOIL:
-            return _tamper(current)
+            # In header mode there is no CSRF cookie to spoil: send a well-formed one that no key opens.
+            return _tamper(current) if current is not None else _b64url(secrets.token_bytes(48))
         return None if option is None else str(option)
 
     def _spa_headers(self, method: str, origin: Any, csrf_header: Any, bearer: Optional[str],
@@ -178,9 +204,15 @@ class SpaSession:
         if origin is not None:
             headers["Origin"] = origin
         if csrf_header is _KEEP:
-            csrf_header = None if method.upper() in _SAFE_METHODS else self.csrf
+            if self.csrf_mode == "header":
+                csrf_header = None if method.upper() == "OPTIONS" else self.csrf
+            else:
+                csrf_header = None if method.upper() in _SAFE_METHODS else self.csrf
         elif csrf_header is SPOIL:
-            csrf_header = self.csrf[:-1] + ("A" if self.csrf[-1] != "A" else "B")
+            if self.csrf_mode == "header":
+                csrf_header = "2"
+            else:
+                csrf_header = self.csrf[:-1] + ("A" if self.csrf[-1] != "A" else "B")
         if csrf_header is not None:
             headers[self.csrf_header_name] = csrf_header
         if bearer is not None:
