@@ -7,6 +7,7 @@
 // of the authorizer's decision: the Cookie header (the tokens), the Origin, the method (only writes need
 // the CSRF check) and, for writes, the CSRF header. A missing identity source is a 401 without calling the
 // authorizer, and GET carries no CSRF header, so reads and writes have an authorizer each (same function).
+// With CSRF_MODE=header every request carries token-handler-version instead, and both key on it.
 // At TTL 0 nothing is cached, and the Cookie alone keeps the authorizer's own 403 reasons for the rest.
 
 const MAX_TTL = 3600; // API Gateway's limit
@@ -37,7 +38,7 @@ async function settings(resolveVariable, api) {
   }
   // Same-origin GETs carry no Origin header: the reads authorizer cannot key on it, so it does not cache.
   const sameOrigin = flag('REQUIRE_ORIGIN') === 'writes';
-  return { ttl, readTtl: sameOrigin ? 0 : ttl };
+  return { ttl, readTtl: sameOrigin ? 0 : ttl, headerMode: flag('CSRF_MODE') === 'header' };
 }
 
 const SOURCES = {
@@ -58,23 +59,30 @@ const SOURCES = {
   },
 };
 
-function sources(api, ttl, writes) {
+function sources(api, ttl, writes, headerMode) {
   const s = SOURCES[api];
   if (ttl === 0) return s.join([s.cookie]);
   const list = [s.cookie, s.origin, ...s.method];
-  if (writes) list.push(s.header(csrfHeader()));
+  if (headerMode) list.push(s.header('token-handler-version'));
+  else if (writes) list.push(s.header(csrfHeader()));
   return s.join(list);
 }
 
-module.exports.readTtl = async ({ resolveVariable }) => (await settings(resolveVariable, 'rest')).readTtl;
-module.exports.writeTtl = async ({ resolveVariable }) => (await settings(resolveVariable, 'rest')).ttl;
+async function ttlAndSources(resolveVariable, api, writes) {
+  const c = await settings(resolveVariable, api);
+  const ttl = writes ? c.ttl : c.readTtl;
+  return { ttl, sources: sources(api, ttl, writes, c.headerMode) };
+}
+
+module.exports.readTtl = async ({ resolveVariable }) => (await ttlAndSources(resolveVariable, 'rest', false)).ttl;
+module.exports.writeTtl = async ({ resolveVariable }) => (await ttlAndSources(resolveVariable, 'rest', true)).ttl;
 module.exports.restReadSources = async ({ resolveVariable }) =>
-  sources('rest', (await settings(resolveVariable, 'rest')).readTtl, false);
+  (await ttlAndSources(resolveVariable, 'rest', false)).sources;
 module.exports.restWriteSources = async ({ resolveVariable }) =>
-  sources('rest', (await settings(resolveVariable, 'rest')).ttl, true);
-module.exports.httpReadTtl = async ({ resolveVariable }) => (await settings(resolveVariable, 'http')).readTtl;
-module.exports.httpWriteTtl = async ({ resolveVariable }) => (await settings(resolveVariable, 'http')).ttl;
+  (await ttlAndSources(resolveVariable, 'rest', true)).sources;
+module.exports.httpReadTtl = async ({ resolveVariable }) => (await ttlAndSources(resolveVariable, 'http', false)).ttl;
+module.exports.httpWriteTtl = async ({ resolveVariable }) => (await ttlAndSources(resolveVariable, 'http', true)).ttl;
 module.exports.httpReadSources = async ({ resolveVariable }) =>
-  sources('http', (await settings(resolveVariable, 'http')).readTtl, false);
+  (await ttlAndSources(resolveVariable, 'http', false)).sources;
 module.exports.httpWriteSources = async ({ resolveVariable }) =>
-  sources('http', (await settings(resolveVariable, 'http')).ttl, true);
+  (await ttlAndSources(resolveVariable, 'http', true)).sources;

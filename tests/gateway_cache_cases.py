@@ -3,7 +3,8 @@ attacker) request sequences, and the check that no cached answer allows what the
 
 The requests cover every input of the decision: the user (two users, no cookies, a tampered access-token
 cookie, no CSRF cookie), the method, the Origin (trusted, untrusted, absent), the CSRF header (right, absent,
-wrong, another user's), the path, and time passing between requests."""
+wrong, another user's), the token-handler-version header (CSRF_MODE=header), the path, and time passing
+between requests."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ _STEP = st.fixed_dictionaries({
     "origin": st.sampled_from(["trusted", "trusted", "untrusted", "absent"]),
     "csrf_header": st.sampled_from(["right", "right", "absent", "wrong", "other"]),
     "path": st.sampled_from(["/api/orders", "/api/orders/1", "/api/admin/users"]),
+    # CSRF_MODE=header reads this one instead of the CSRF cookie and header.
+    "version": st.sampled_from(["1", "1", "absent", "2"]),
     "advance": st.sampled_from([0, 0, 0, 1, 30, 59, 61, 299, 301, 400]),
 })
 # Valid-looking values are drawn more often than broken ones, so that Allows get cached and then tried by
@@ -69,6 +72,8 @@ def build(step: Dict[str, Any]) -> Request:
         other = "bob" if user == "alice" else "alice"
         headers[CSRF_HEADER] = {"right": USERS[user][1], "wrong": "guessed-value",
                                 "other": USERS[other][1]}[step["csrf_header"]]
+    if step.get("version", "absent") != "absent":
+        headers["token-handler-version"] = step["version"]
     return Request(step["method"], step["path"], headers)
 
 

@@ -35,6 +35,8 @@ REST_READS = ["method.request.header.Cookie", "method.request.header.Origin", "c
 REST_WRITES = REST_READS + [f"method.request.header.{CSRF_HEADER}"]
 HTTP_READS = ["$request.header.Cookie", "$request.header.Origin", "$context.httpMethod", "$context.routeKey"]
 HTTP_WRITES = HTTP_READS + [f"$request.header.{CSRF_HEADER}"]
+VERSION_REST = "method.request.header.token-handler-version"
+VERSION_HTTP = "$request.header.token-handler-version"
 
 # (API, settings of the authorizer): the topologies. Same-origin reads carry no Origin header, so the reads
 # authorizer there cannot hold the Origin and does not cache.
@@ -47,6 +49,9 @@ SAFE = {
     "http-same-origin": (http(["$request.header.Cookie"], HTTP_WRITES, read_ttl=0),
                          {"require_origin": "writes"}),
     "http-route-scopes": (http(HTTP_READS, HTTP_WRITES), {"route_scopes": "DELETE /api/{proxy+}=admin"}),
+    # CSRF_MODE=header: every method carries token-handler-version, and both authorizers key on it.
+    "rest-header-mode": (rest(REST_READS + [VERSION_REST], REST_READS + [VERSION_REST]), {"csrf_mode": "header"}),
+    "http-header-mode": (http(HTTP_READS + [VERSION_HTTP], HTTP_READS + [VERSION_HTTP]), {"csrf_mode": "header"}),
 }
 
 # Each misses one input of the decision; the property must find a request that proves it.
@@ -60,6 +65,7 @@ UNSAFE = {
         GatewayConfig("HTTP", [Route(m, "/api/{proxy+}", "all") for m in READS + WRITES],
                       [AuthorizerSpec("all", ["$request.header.Cookie", "$request.header.Origin"], 300, True)]),
         {}),
+    "header-mode-keyed-like-double-submit": (rest(REST_READS, REST_WRITES), {"csrf_mode": "header"}),
 }
 
 

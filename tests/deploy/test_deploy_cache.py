@@ -291,3 +291,34 @@ def test_cached_descriptions_pass_cfn_lint(osls_rendered, tmp_path, config):
     path = tmp_path / "template.json"
     path.write_text(json.dumps(osls_rendered(config, 300, None, "keepCookieHeader=true")))
     cfn_lint(path, ignore=CFN_LINT_IGNORED)
+
+
+def assert_keyed_on_version_header(model: GatewayConfig) -> None:
+    for spec in model.authorizers.values():
+        assert spec.ttl == 300
+        assert any(s.endswith("header.token-handler-version") for s in spec.identity_sources), spec
+        assert not any(s.endswith(CSRF) for s in spec.identity_sources), spec
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_osls_header_csrf_mode_keys_on_the_version_header(osls_rendered, config):
+    """CSRF_MODE=header: every request carries token-handler-version instead of the CSRF cookie and header."""
+    model = gateway(osls_rendered(config, 300, {"CSRF_MODE": "header"}))
+    assert_keyed_on_version_header(model)
+    check(model, {"csrf_mode": "header"})
+
+
+@pytest.mark.parametrize("api_type", ["REST", "HTTP"])
+def test_sam_header_csrf_mode_keys_on_the_version_header(sam_rendered, api_type):
+    model = gateway(sam_stack(sam_rendered, ApiType=api_type, AuthorizerResultTtl="300", CsrfMode="header"))
+    assert_keyed_on_version_header(model)
+    check(model, {"csrf_mode": "header"})
+
+
+def test_sam_http_api_matches_serverless_http_api_yml_in_header_mode(osls_rendered, sam_rendered):
+    def sources(template: dict) -> list:
+        return sorted((a["Name"], tuple(a["IdentitySource"]))
+                      for a in of_type(template, "AWS::ApiGatewayV2::Authorizer").values())
+
+    assert sources(sam_stack(sam_rendered, ApiType="HTTP", AuthorizerResultTtl="300", CsrfMode="header")) == \
+        sources(osls_rendered("serverless.http-api.yml", 300, {"CSRF_MODE": "header"}))
