@@ -41,6 +41,11 @@ time.sleep(300)
 """], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
     try:
+        # The death signal is armed by setpriv just before it becomes `sleep`: a parent killed earlier than
+        # that leaves nothing armed (the script itself runs a minute before anyone kills it).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _command(child) != "sleep":
+            time.sleep(0.05)
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=30)
         deadline = time.monotonic() + 30
@@ -50,6 +55,14 @@ time.sleep(300)
     finally:
         if _alive(child):
             os.kill(child, signal.SIGKILL)
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip()
+    except FileNotFoundError:
+        return ""
 
 
 def _alive(pid: int) -> bool:

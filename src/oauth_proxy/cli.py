@@ -112,6 +112,40 @@ def _authorize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_config() -> int:
+    """Says whether the configuration in the environment is usable and, per reference to a secret in AWS,
+    whether it resolved (what it found, never the value). 0: usable; 1: not."""
+    from .proxy import OAuthProxy
+    from .secret_refs import Resolver, SecretFetchError, config_references
+
+    try:
+        config = Config.from_env(os.environ)
+    except ConfigError as error:
+        print(f"configuration: refused: {error}")
+        return 1
+    references = config_references(config)
+    if not references:
+        print("references: none (every value is in the environment)")
+    resolver = Resolver(os.environ)
+    failed = False
+    for setting, reference in references:
+        try:
+            print(f"{setting}: {reference}: resolved: {resolver.describe(setting, reference)}")
+        except SecretFetchError as error:
+            failed = True
+            print(f"{setting}: {reference}: not resolved: {error.detail}")
+    if failed:
+        print("configuration: not usable")
+        return 1
+    try:
+        OAuthProxy(config)
+    except ConfigError as error:
+        print(f"configuration: refused: {error}")
+        return 1
+    print("configuration: usable")
+    return 0
+
+
 _PARTS = ("origin", "csrf-header", "at-cookie", "csrf-cookie")
 _FORMAT_HELP = ("cookie generation: v1 (0x01 || iv || ciphertext || tag) or v2 (Curity's 2024 agents, no version "
                 "byte); default: $COOKIE_FORMAT, else v1")
@@ -227,6 +261,8 @@ def _run(argv: Optional[List[str]]) -> int:
                           "1 on every request but OPTIONS; csrf-header then names it); default: $CSRF_MODE, else "
                           "double-submit")
     commands.add_parser("demo", help="a local authorization demo with a throwaway key")
+    commands.add_parser("check-config", help="check the configuration in the environment, fetching the secrets "
+                                             "it names by reference (secretsmanager:, ssm:); prints no value")
     sub = commands.add_parser("check-routes", help="list ROUTE_SCOPES entries that match no route the API in a "
                                                     "CloudFormation or SAM template defines (exit status 1)")
     sub.add_argument("template", help="a rendered CloudFormation template (JSON) or a SAM template (YAML)")
@@ -260,6 +296,8 @@ def _run(argv: Optional[List[str]]) -> int:
         return _authorize(args)
     if args.command == "event":
         return _event(args)
+    if args.command == "check-config":
+        return _check_config()
     if args.command == "check-routes":
         return _check_routes(args)
     from .demo import run_demo

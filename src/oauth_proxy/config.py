@@ -13,6 +13,7 @@ import os
 
 from . import settings as kinds
 from .errors import ConfigError
+from .secret_refs import check_reference, is_reference
 from .settings import BY_NAME, SETTINGS
 
 TYPE_CHECKING = False
@@ -67,6 +68,7 @@ class Config:
     require_origin: str
     cookie_format: str
     csrf_mode: str
+    secrets_refresh_seconds: int
 
     def __init__(self, **values: Any) -> None:
         for name in values:
@@ -252,15 +254,23 @@ def _key(setting: str, value: object) -> str:
     return value
 
 
+def _key_or_reference(setting: str, value: object) -> str:
+    """A key, or a reference to one kept in AWS: only the reference's syntax here, the key itself when it is
+    fetched (secret_refs)."""
+    if is_reference(value):
+        return check_reference(setting, value)  # type: ignore[arg-type]  # is_reference: a str
+    return _key(setting, value)
+
+
 def _one_key(setting: Setting, value: object) -> str:
-    return _key(setting.env, value)
+    return _key_or_reference(setting.env, value)
 
 
 def _keys(setting: Setting, value: object) -> Tuple[str, ...]:
     keys = [item.strip() for item in _text_list(setting.env, value)]
     keys = [item for item in keys if item]
     for position, item in enumerate(keys, 1):
-        _key(f"{setting.env} (item {position})", item)
+        _key_or_reference(f"{setting.env} (item {position})", item)
     return tuple(keys)
 
 
@@ -405,6 +415,8 @@ def _optional_text(setting: Setting, value: object) -> Optional[str]:
         # Checked here, so the error names the setting and carries no UnicodeEncodeError (whose args would
         # hold the value, e.g. the client secret) as its context.
         raise ConfigError(f"{setting.env} is not valid text (an undecodable byte or a lone surrogate)")
+    if setting.secret and is_reference(value):
+        check_reference(setting.env, value)
     return value or None
 
 

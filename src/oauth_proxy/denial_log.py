@@ -16,7 +16,7 @@ from _thread import _local
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
-    from typing import Dict, Tuple
+    from typing import Any, Dict, Tuple
 
 
 class _Invocation(_local):
@@ -126,3 +126,14 @@ def log_configuration_error(error: BaseException, event: object, context: object
     ConfigError messages name the setting and never hold its value when that is a secret (config.py)."""
     _write(40, {"event": "configuration_error", "error": f"{type(error).__name__}: {error}",
                 "apiRequestId": api_request_id(event), "awsRequestId": lambda_request_id(context)})
+
+
+def log_secret_failure(error: Any, event: object, context: object, kept: bool) -> None:
+    """One line for a fetch of referenced secrets that failed (secret_refs.SecretFetchError: the variable,
+    the reference and the AWS error code; its message never holds a value). kept: the values fetched
+    before stay in use (WARNING, secret_refresh_failed); else nothing is held and the invocation, if there
+    is one, is refused (ERROR, configuration_error, as for any configuration that cannot serve)."""
+    _write(30 if kept else 40, {"event": "secret_refresh_failed" if kept else "configuration_error",
+                                "error": f"{type(error).__name__}: {error}", "setting": error.setting,
+                                "reference": error.reference, "code": error.code,
+                                "apiRequestId": api_request_id(event), "awsRequestId": lambda_request_id(context)})

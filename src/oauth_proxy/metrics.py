@@ -73,3 +73,19 @@ class EmfWriter:
         for reason, count in reasons:
             out += f'{head}{self._by_reason}]}},"Denied":{count},"Reason":{_json_str(reason)},{ids}'
         return out
+
+
+def failure_line(namespace: str, counts: Dict[str, int], code: Optional[str], event: object = None,
+                 context: object = None) -> str:
+    """One EMF line counting configuration failures of an invocation (or of the init phase): ConfigErrors
+    (an invocation refused for its configuration) and SecretFetchFailures (a fetch of referenced secrets
+    that failed, values kept or not), with the error code as a property (AWS's, or the package's category;
+    never a value)."""
+    if not counts:
+        return ""
+    directive = json.dumps({"Namespace": namespace, "Dimensions": [[]],
+                            "Metrics": [{"Name": name, "Unit": "Count"} for name in counts]}, separators=(",", ":"))
+    members = "".join(f'"{name}":{count},' for name, count in counts.items())
+    return (f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":[{directive}]}},{members}'
+            f'"errorCode":{_json_str(code)},"apiRequestId":{_json_str(api_request_id(event))},'
+            f'"awsRequestId":{_json_str(lambda_request_id(context))}}}\n')

@@ -10,6 +10,7 @@ from . import _core
 from .config import Config, route_rules
 from .denial_log import log_denial, set_level
 from .errors import ConfigError
+from .secret_refs import config_references, resolve_config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,6 +27,11 @@ class OAuthProxy(_core.Authorizer):
     def __init__(self, config: Config) -> None:
         if not isinstance(config, Config):
             raise TypeError("OAuthProxy needs an oauth_proxy.Config")
+        if config_references(config):
+            # Fetched once, now; handler.handler fetches again every SECRETS_REFRESH_SECONDS (lambda_handler).
+            import os
+
+            config = resolve_config(config, os.environ)
         super().__init__(
             trusted_origins=list(config.trusted_web_origins),
             cookie_name_prefix=config.cookie_name_prefix,

@@ -7,7 +7,8 @@ A row: the keyword name (the environment variable is its upper case), the kind (
 config.py applies), the default (in the keyword form's type), the limits (lowest and highest for a
 number, the allowed words for a choice), whether the value is a secret (hidden in repr, never in a
 message), whether it is required (True, or the name of the flag that makes it required), and one line on
-what it does.
+what it does. A secret's value may also be a reference to where AWS keeps it (`secretsmanager:<secret>`,
+`ssm:<parameter>`; secret_refs.py), fetched at run time.
 
 Cold start imports this module: it holds plain tuples and one small class, no dataclasses or typing."""
 from __future__ import annotations
@@ -109,6 +110,9 @@ SETTINGS = (
             doc="the OAuth Agent's cookie generation: v1, v2 (no version byte, Curity's 2024 agents), or v1,v2"),
     Setting("csrf_mode", CHOICE, "double-submit", ("double-submit", "header"),
             doc="double-submit (-csrf cookie and x-<prefix>-csrf header), or header: token-handler-version: 1"),
+    Setting("secrets_refresh_seconds", NUMBER, 300, (0, 86_400),
+            doc="seconds after which values given as secretsmanager:/ssm: references are fetched again; "
+                "0: once per process"),
 )
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -77,9 +77,15 @@ def test_function_is_the_artifact_with_every_configuration_variable(source, rend
     assert fn["Runtime"].startswith("python3.")
     env = fn["Environment"]["Variables"]
     assert set(env) == set(CONTRACT_VARIABLES)
-    # Each variable comes from its own parameter, so `sam deploy --guided` asks for every one.
+    # Each variable comes from its own parameter, so `sam deploy --guided` asks for every one. The key and
+    # the client secret may come from a secret's ARN or a parameter's name instead (test_deploy_secrets.py):
+    # with those empty, they are their parameter's value as well.
+    params = sam.parameters(source, **REQUIRED, ClientSecret="s3cret")
     for name in CONTRACT_VARIABLES:
-        assert env[name] == {"Ref": sam.camel(name)}, name
+        if name in ("ENCRYPTION_KEY", "CLIENT_SECRET"):
+            assert sam.evaluate(env[name], params, sam.conditions(source, params)) == params[sam.camel(name)], name
+        else:
+            assert env[name] == {"Ref": sam.camel(name)}, name
     for secret in ("EncryptionKey", "PreviousEncryptionKeys", "ClientSecret"):
         assert source["Parameters"][secret].get("NoEcho") is True, secret
 
