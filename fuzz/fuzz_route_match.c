@@ -1,7 +1,7 @@
 /* The ROUTE_SCOPES matcher (csrc/core/route_match.c) on random tables and requests, against a reference
    written the obvious way: the first rule whose method is `*` or equals the request's method in upper case,
    and whose path equals the request's path (exact rule) or is a parent of it (prefix rule: the path itself
-   when not the root, or anything below it).
+   or anything below it; the root prefix covers every path, `$default` included).
 
    Input: a rule count byte, then per rule a method byte, a flags byte (bit 0: prefix) and a length byte
    followed by that many path bytes; what remains is requests, each a method length byte, method bytes, a
@@ -58,7 +58,8 @@ static int starts_with(span s, const char *prefix, size_t n) {
 static int reference_path(span rule, int prefix, span path) {
     int equal = path.n == rule.n && starts_with(path, rule.p, rule.n);
     if (!prefix) return equal;
-    if (equal && rule.n > 0) return 1;
+    if (rule.n == 0) return 1; /* the root prefix: every route, $default included */
+    if (equal) return 1;
     /* below it: the rule's path followed by a slash */
     char *parent = malloc(rule.n + 1);
     CHECK(parent != NULL);

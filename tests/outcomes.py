@@ -263,6 +263,8 @@ def _library_cases(plain, raises, jar, csrf_header) -> Dict[str, Callable[[], No
         "route_scopes_prefix_http": routed_allow(routed(route_key="POST /orders/{id}/items"), http_ok["routeArn"]),
         "route_scopes_insufficient": routed_deny(routed("/customers")),
         "route_scopes_bad_event": routed_deny({k: v for k, v in rest_ok.items() if k != "resource"}),
+        "route_scopes_wildcard_arn": routed_deny(dict(routed("/orders/{id}"),
+                                                      methodArn=rest_ok["methodArn"].rsplit("/", 1)[0] + "/*")),
         "context_claims_rest": context_claims(rest_ok),
         "context_claims_http": context_claims(http_ok),
         "require_origin_writes": same_origin_read,

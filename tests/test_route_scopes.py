@@ -152,7 +152,10 @@ def test_http_api_default_route():
     authorizer = proxy(route_scopes="* $default=catchall")
     assert not allowed(authorizer, event("http", "GET", "$default", token()))
     assert allowed(authorizer, event("http", "GET", "$default", token("catchall")))
-    assert allowed(proxy(route_scopes="* /*=root"), event("http", "GET", "$default", token()))
+    # /* covers every route, $default included: a catch-all entry must not miss the catch-all route.
+    assert not allowed(proxy(route_scopes="* /*=root"), event("http", "GET", "$default", token()))
+    assert allowed(proxy(route_scopes="* /*=root"), event("http", "GET", "$default", token("root")))
+    assert not allowed(proxy(route_scopes="POST /*=root"), event("http", "POST", "$default", token()))
 
 
 def test_insufficient_route_scope_through_authenticate():

@@ -32,6 +32,10 @@ static int same_bytes(const char *a, const char *b, size_t n) { return n == 0 ||
 
 static int path_applies(const route_rule *rule, span path) {
     if (!rule->prefix) return path.n == rule->path.n && same_bytes(path.p, rule->path.p, path.n);
+    /* The root prefix (a slash and a star) covers every route, an HTTP API's `$default` (which holds no slash)
+       included: a catch-all entry that silently missed the catch-all route would leave it without the scopes
+       meant for everything. */
+    if (rule->path.n == 0) return 1;
     if (path.n < rule->path.n || !same_bytes(path.p, rule->path.p, rule->path.n)) return 0;
     return path.n == rule->path.n ? rule->path.n > 0 : path.p[rule->path.n] == '/';
 }

@@ -76,10 +76,25 @@ static char *copy_secret(span s) {
     return copy;
 }
 
+/* Does the ARN hold a character IAM reads as a wildcard? A lone surrogate counts as unusable too. */
+static int holds_wildcard(PyObject *arn) {
+    Py_ssize_t len = 0;
+    const char *s = PyUnicode_AsUTF8AndSize(arn, &len);
+    if (s == NULL) {
+        PyErr_Clear();
+        return 1;
+    }
+    return memchr(s, '*', (size_t)len) != NULL || memchr(s, '?', (size_t)len) != NULL;
+}
+
 PyObject *policy_resource(const Authorizer *self, PyObject *arn) {
     PyObject *wildcard = resource_wildcard(arn);
     if (wildcard == NULL || self->routes.count == 0) return wildcard;
     Py_DECREF(wildcard);
+    /* The request's own ARN becomes the policy's Resource, where API Gateway reads `*` and `?` as wildcards:
+       from a request that holds one, a (cached) Allow would cover other routes than the one whose scopes were
+       checked. No usable resource, so the request is a bad event. */
+    if (holds_wildcard(arn)) return NULL;
     Py_INCREF(arn);
     return arn;
 }

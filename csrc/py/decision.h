@@ -38,8 +38,8 @@ void decision_release(decision *d);
 PyObject *decision_principal(const decision *d);
 
 /* R for an event's method or route ARN: the API-wide wildcard, or with ROUTE_SCOPES the ARN itself (so that
-   API Gateway's cached answer never opens another route). NULL without an exception when the ARN is malformed;
-   NULL with an exception when out of memory. */
+   API Gateway's cached answer never opens another route). NULL without an exception when the ARN is malformed
+   or, with ROUTE_SCOPES, holds `*` or `?` (IAM wildcards); NULL with an exception when out of memory. */
 PyObject *policy_resource(const Authorizer *self, PyObject *arn);
 
 #endif

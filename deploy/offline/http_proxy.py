@@ -4,8 +4,9 @@ serverless-offline cannot put an HTTP_PROXY integration behind an authorizer: it
 invokes the authorizer function a second time as the route's handler and answers 200 with an empty body,
 never calling the upstream. So the emulator's routes are lambda-proxy routes to this function, which does
 what the real integration does: the request goes to UPSTREAM_API_URL/{proxy} with its method, query, headers
-and body, `Authorization` replaced by the authorizer's context.authorizer.token (the integration request
-mapping), and the upstream's status, headers and body come back unchanged.
+and body, `Authorization` replaced by the authorizer's context.authorizer.token and the headers named in
+UPSTREAM_REMOVED_HEADERS (the session cookies and CSRF headers; deploy/upstream-headers.js) left out (the
+integration request mapping), and the upstream's status, headers and body come back unchanged.
 """
 
 import base64
@@ -19,6 +20,8 @@ import urllib.request
 _NOT_FORWARDED = {"host", "connection", "content-length", "transfer-encoding", "keep-alive", "authorization",
                   "accept-encoding"}
 # No proxy from the environment: the upstream is reached directly, as API Gateway does.
+_REMOVED = {name.strip().lower() for name in os.environ.get("UPSTREAM_REMOVED_HEADERS", "").split(",")
+            if name.strip()}
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _TIMEOUT_SECONDS = 29  # API Gateway's integration timeout
 
@@ -40,7 +43,7 @@ def forward(event, context):
         url += "?" + urllib.parse.urlencode([(k, v) for k, values in query.items() for v in values])
     headers = {}
     for name, values in (event.get("multiValueHeaders") or {}).items():
-        if name.lower() not in _NOT_FORWARDED:
+        if name.lower() not in _NOT_FORWARDED and name.lower() not in _REMOVED:
             headers[name] = ", ".join(values) if name.lower() != "cookie" else "; ".join(values)
     token = ((event.get("requestContext") or {}).get("authorizer") or {}).get("token")
     if token:

@@ -195,6 +195,26 @@ def _outcome(status: int, catcher: _ReasonCatcher, response: Optional[Dict[str, 
     return 1
 
 
+def _check_routes(args: argparse.Namespace) -> int:
+    from .route_check import report
+
+    scopes = args.route_scopes if args.route_scopes is not None else os.environ.get("ROUTE_SCOPES", "")
+    if not scopes.strip():
+        print("oauth-proxy: no ROUTE_SCOPES to check (set it, or give --route-scopes)", file=sys.stderr)
+        return 2
+    try:
+        lines, status = report(args.template, scopes, args.api)
+    except ConfigError as error:
+        print(f"oauth-proxy: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:
+        print(f"oauth-proxy: {args.template}: {error}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return status
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """The command. Output into a pipe whose reader has gone (`oauth-proxy authorize - | head -1`) ends it quietly
     with the status a shell gives a writer killed by SIGPIPE: Python ignores SIGPIPE, so the write raises
@@ -243,6 +263,11 @@ def _run(argv: Optional[List[str]]) -> int:
     commands.add_parser("demo", help="a local authorization demo with a throwaway key")
     commands.add_parser("check-config", help="check the configuration in the environment, fetching the secrets "
                                              "it names by reference (secretsmanager:, ssm:); prints no value")
+    sub = commands.add_parser("check-routes", help="list ROUTE_SCOPES entries that match no route the API in a "
+                                                    "CloudFormation or SAM template defines (exit status 1)")
+    sub.add_argument("template", help="a rendered CloudFormation template (JSON) or a SAM template (YAML)")
+    sub.add_argument("--route-scopes", help="the ROUTE_SCOPES to check (default: $ROUTE_SCOPES)")
+    sub.add_argument("--api", choices=["REST", "HTTP"], help="check only this API of a template holding both")
     args = parser.parse_args(argv)
 
     if args.command == "keygen":
@@ -273,6 +298,8 @@ def _run(argv: Optional[List[str]]) -> int:
         return _event(args)
     if args.command == "check-config":
         return _check_config()
+    if args.command == "check-routes":
+        return _check_routes(args)
     from .demo import run_demo
 
     return run_demo()

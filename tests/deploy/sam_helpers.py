@@ -86,7 +86,8 @@ def present(template: dict, params: dict[str, str]) -> dict[str, dict]:
 
 
 def evaluate(node: Any, params: dict[str, str], conds: dict[str, bool] | None = None) -> Any:
-    """Resolve Ref, Fn::Sub, Fn::If, Fn::Equals, Fn::Not, Fn::Split and Fn::Join against parameter values.
+    """Resolve Ref, Fn::Sub, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Split and Fn::Join against parameter
+    values.
     What only a deployment knows (resource ids, attributes, pseudo parameters) becomes "<name>"."""
     conds = conds or {}
 
@@ -120,6 +121,10 @@ def evaluate(node: Any, params: dict[str, str], conds: dict[str, bool] | None = 
                 return a == b
             if key == "Fn::Not":
                 return not ev(arg[0])
+            if key == "Fn::And":
+                return all(ev(a) for a in arg)
+            if key == "Fn::Or":
+                return any(ev(a) for a in arg)
             if key == "Fn::Split":
                 sep, text = ev(arg)
                 return text.split(sep)

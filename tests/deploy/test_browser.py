@@ -108,6 +108,11 @@ def test_spa_calls_the_api_through_the_authorizer(browser, spa_site, setup, gate
     assert results["GET"]["status"] == 200 and results["GET"]["authorization"] == bearer
     assert results["POST with CSRF header"]["status"] == 200
     assert results["POST with CSRF header"]["authorization"] == bearer
+    # The session cookies and the CSRF header stay at the gateway: the integration removes them.
+    for step in ("GET", "POST with CSRF header"):
+        seen = results[step]["upstreamHeaders"]
+        assert "authorization" in seen and "cookie" not in seen, seen
+        assert f"x-{prefix.lower()}-csrf" not in seen and "token-handler-version" not in seen, seen
     preflights = [e["params"]["request"]["headers"] for page in run.pages
                   for e in page.events("Network.requestWillBeSent")
                   if e["params"]["request"]["method"] == "OPTIONS"

@@ -48,6 +48,10 @@ def test_header_mode_spa(browser, spa_site, header_gateway, gateway_secrets, scr
     # Both calls with the header reach the upstream with the token from the v2 cookie.
     assert results["GET with header"]["status"] == 200 and results["GET with header"]["authorization"] == bearer
     assert results["POST with header"]["status"] == 200 and results["POST with header"]["authorization"] == bearer
+    # The version header and the session cookie stay at the gateway: the integration removes them.
+    for step in ("GET with header", "POST with header"):
+        seen = results[step]["upstreamHeaders"]
+        assert "authorization" in seen and "cookie" not in seen and "token-handler-version" not in seen, seen
     # The header made the browser ask first, even for the GET: a pre-flight naming token-handler-version.
     asked = preflights_for(run, f"{header_gateway}/api/orders")
     for method in ("GET", "POST"):

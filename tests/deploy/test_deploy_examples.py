@@ -111,6 +111,9 @@ def test_sam_example_api(sam_rendered):
     mapping = method["x-amazon-apigateway-integration"]["requestParameters"]
     assert mapping["integration.request.header.Authorization"] == "context.authorizer.token"
     assert mapping["integration.request.header.X-Tenant"] == "context.authorizer.tenant"
+    # Nothing of the session goes upstream (docs/caching.md).
+    for header in ("Cookie", "x-example-csrf", "token-handler-version"):
+        assert mapping[f"integration.request.header.{header}"] == "''"
 
 
 # --- osls ----------------------------------------------------------------------------------------
@@ -158,6 +161,8 @@ def test_osls_example_function_has_both_layers(osls, tmp_path, arch):
         mapping = m["Integration"]["RequestParameters"]
         assert mapping["integration.request.header.Authorization"] == "context.authorizer.token"
         assert mapping["integration.request.header.X-Tenant"] == "context.authorizer.tenant"
+        for header in ("Cookie", "x-example-csrf", "token-handler-version"):
+            assert mapping[f"integration.request.header.{header}"] == "''"
     if arch == "x86_64":
         cfn_lint(path, ignore=CFN_LINT_IGNORED)
 

@@ -141,7 +141,20 @@ def test_post_with_csrf_header_reaches_upstream(gateway, secrets_):
     assert seen["method"] == "POST"
     assert seen["body"] == "{}"
     assert seen["headers"]["authorization"] == f"Bearer {secrets_['token']}"
-    assert seen["headers"][f"x-{PREFIX}-csrf"] == secrets_["csrf"]
+    # The session cookies and the CSRF headers are removed on the way (deploy/upstream-headers.js).
+    assert "cookie" not in seen["headers"]
+    assert f"x-{PREFIX}-csrf" not in seen["headers"]
+
+
+def test_upstream_never_sees_the_session_cookies_or_csrf_headers(gateway, secrets_):
+    status, _, body = request(gateway, "PUT", "/api/orders/1", cookies=cookies_of(secrets_),
+                              headers={f"X-{PREFIX.upper()}-CSRF": secrets_["csrf"], "token-handler-version": "1",
+                                       "X-Other": "kept"}, body=b"{}")
+    assert status == 200, body
+    seen = json.loads(body)["headers"]
+    assert seen["x-other"] == "kept"
+    assert not {"cookie", f"x-{PREFIX}-csrf", "token-handler-version"} & set(seen), seen
+    assert secrets_["csrf"].encode() not in body and secrets_["at_cookie"].encode() not in body
 
 
 def test_no_cookie_header_is_401_with_cors(gateway):

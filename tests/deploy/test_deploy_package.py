@@ -53,16 +53,23 @@ def test_rest_api_authorizer_methods_and_mapping(rest):
     assert fn["Architectures"] == ["x86_64"]
     assert set(fn["Environment"]["Variables"]) == set(CONTRACT_VARIABLES)
 
-    (auth,) = of_type(t, "AWS::ApiGateway::Authorizer").values()
-    assert auth["Type"] == "REQUEST"
-    assert auth["IdentitySource"] == "method.request.header.Cookie"
-    assert auth["AuthorizerResultTtlInSeconds"] == 0
+    # Reads and writes have an authorizer each, on the same function; at the default TTL (0) the Cookie
+    # header is their one identity source (test_deploy_cache.py: the TTL above 0).
+    authorizers = of_type(t, "AWS::ApiGateway::Authorizer")
+    assert set(authorizers) == {"AuthorizerApiGatewayAuthorizer", "AuthorizerWritesApiGatewayAuthorizer"}
+    for auth in authorizers.values():
+        assert auth["Type"] == "REQUEST"
+        assert auth["IdentitySource"] == "method.request.header.Cookie"
+        assert auth["AuthorizerResultTtlInSeconds"] == 0
+        assert "AuthorizerLambdaFunction" in json.dumps(auth["AuthorizerUri"])
 
     methods = {m["HttpMethod"]: m for m in of_type(t, "AWS::ApiGateway::Method").values()}
     assert set(methods) == {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
     for verb in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         m = methods[verb]
         assert m["AuthorizationType"] == "CUSTOM"
+        assert m["AuthorizerId"] == {"Ref": "AuthorizerApiGatewayAuthorizer" if verb == "GET"
+                                     else "AuthorizerWritesApiGatewayAuthorizer"}
         assert m["Integration"]["Type"] == "HTTP_PROXY"
         assert m["Integration"]["Uri"] == "https://api.example.com/{proxy}"
         assert m["Integration"]["RequestParameters"][
@@ -95,7 +102,10 @@ def test_rest_api_user_id_header_example(osls, tmp_path, placeholder_zip):
         assert m["Integration"]["RequestParameters"] == {
             "integration.request.path.proxy": "method.request.path.proxy",
             "integration.request.header.Authorization": "context.authorizer.token",
-            "integration.request.header.X-User-Id": "context.authorizer.sub"}
+            "integration.request.header.X-User-Id": "context.authorizer.sub",
+            "integration.request.header.Cookie": "''",
+            f"integration.request.header.x-{PREFIX}-csrf": "''",
+            "integration.request.header.token-handler-version": "''"}
     cfn_lint(path, ignore=CFN_LINT_IGNORED)
 
 
@@ -143,20 +153,27 @@ def test_http_api_variant(osls, tmp_path, placeholder_zip):
     several = "https://a.example.com,https://b.example.com"
     t, _ = render(osls, tmp_path, "serverless.http-api.yml", f"artifact={placeholder_zip}",
                   env={"TRUSTED_WEB_ORIGINS": several})
-    (auth,) = of_type(t, "AWS::ApiGatewayV2::Authorizer").values()
-    assert auth["AuthorizerType"] == "REQUEST"
-    assert auth["AuthorizerPayloadFormatVersion"] == "2.0"
-    assert auth["EnableSimpleResponses"] is True
-    assert auth["AuthorizerResultTtlInSeconds"] == 0
-    assert auth["IdentitySource"] == ["$request.header.Cookie"]
+    authorizers = of_type(t, "AWS::ApiGatewayV2::Authorizer")
+    assert set(authorizers) == {"HttpApiAuthorizer", "HttpApiWritesAuthorizer"}
+    for auth in authorizers.values():
+        assert auth["AuthorizerType"] == "REQUEST"
+        assert auth["AuthorizerPayloadFormatVersion"] == "2.0"
+        assert auth["EnableSimpleResponses"] is True
+        assert auth["AuthorizerResultTtlInSeconds"] == 0
+        assert auth["IdentitySource"] == ["$request.header.Cookie"]
     (integration,) = of_type(t, "AWS::ApiGatewayV2::Integration").values()
     assert integration["IntegrationType"] == "HTTP_PROXY"
     assert integration["RequestParameters"] == {
-        "overwrite:header.Authorization": "$context.authorizer.token"}
+        "overwrite:header.Authorization": "$context.authorizer.token",
+        "remove:header.cookie": "''", f"remove:header.x-{PREFIX}-csrf": "''",
+        "remove:header.token-handler-version": "''"}
     routes = of_type(t, "AWS::ApiGatewayV2::Route").values()
     assert {r["RouteKey"].split()[0] for r in routes} == {"GET", "POST", "PUT", "PATCH",
                                                           "DELETE"}
     assert all(r["AuthorizationType"] == "CUSTOM" for r in routes)
+    assert {r["RouteKey"].split()[0]: r["AuthorizerId"]["Ref"] for r in routes} == {
+        "GET": "HttpApiAuthorizer", "POST": "HttpApiWritesAuthorizer", "PUT": "HttpApiWritesAuthorizer",
+        "PATCH": "HttpApiWritesAuthorizer", "DELETE": "HttpApiWritesAuthorizer"}
     (api,) = of_type(t, "AWS::ApiGatewayV2::Api").values()
     assert api["CorsConfiguration"]["AllowOrigins"] == several.split(",")
     assert api["CorsConfiguration"]["AllowCredentials"] is True
@@ -224,24 +241,20 @@ def test_packaging_accepts_a_key_reference(osls, tmp_path, placeholder_zip, key)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
-def test_emulator_project_uses_the_deployed_authorizer_settings():
+def test_emulator_project_uses_the_deployed_authorizer_settings(rest):
     """The serverless-offline project (make offline) must keep the authorizer
-    settings and the routes of the serverless.yml users deploy, or the
-    end-to-end and browser tests prove something else."""
-    def authorizers(path):
-        functions = yaml.safe_load(path.read_text())["functions"]
-        for fn in functions.values():
-            for event in fn.get("events", []):
-                auth = dict(event["http"]["authorizer"])
-                auth.pop("name")
-                yield auth
-
-    deployed_file = ROOT / "serverless.yml"
+    settings and the routes of the serverless.yml users deploy (as rendered
+    with the default TTL, 0, which the emulator's gateway does not cache
+    anyway), or the end-to-end and browser tests prove something else."""
+    deployed = {(a["Type"].lower(), a["IdentitySource"], a["AuthorizerResultTtlInSeconds"])
+                for a in of_type(rest[0], "AWS::ApiGateway::Authorizer").values()}
     emulated_file = ROOT / "deploy" / "offline" / "serverless.yml"
-    deployed = list(authorizers(deployed_file))
-    emulated = list(authorizers(emulated_file))
-    assert deployed and emulated
-    assert all(a == deployed[0] for a in deployed + emulated)
+    emulated = {(e["http"]["authorizer"]["type"], e["http"]["authorizer"]["identitySource"],
+                 e["http"]["authorizer"]["resultTtlInSeconds"])
+                for fn in yaml.safe_load(emulated_file.read_text())["functions"].values()
+                for e in fn.get("events", [])}
+    assert deployed == emulated == {("request", "method.request.header.Cookie", 0)}
+    deployed_file = ROOT / "serverless.yml"
 
     def routes(path):
         return {(e["http"]["method"], e["http"]["path"])

@@ -21,6 +21,9 @@ from .deploy_helpers import (CONTRACT_VARIABLES, ORIGIN, PREFIX, ROOT, cfn_lint,
 TEMPLATE = ROOT / "template.yaml"
 UPSTREAM = "https://api.example.com"
 DATA_METHODS = {"get", "post", "put", "patch", "delete"}
+# What the REST integrations send instead of the session cookies and CSRF headers (test_deploy_cache.py).
+REMOVED = {"integration.request.header.Cookie": "''", f"integration.request.header.x-{PREFIX}-csrf": "''",
+           "integration.request.header.token-handler-version": "''"}
 # Parameters a user must give (the rest have defaults).
 REQUIRED = {"TrustedWebOrigins": ORIGIN, "CookieNamePrefix": PREFIX, "EncryptionKey": "0" * 64,
             "UpstreamApiUrl": UPSTREAM}
@@ -122,15 +125,20 @@ def test_documented_arm64_command_points_the_template_at_the_arm64_zip(tmp_path)
     assert sam.evaluate(fn["Architectures"], sam.parameters(arm, **REQUIRED, Architecture="arm64")) == ["arm64"]
 
 
-def test_rest_api_authorizer(rendered):
+def test_rest_api_authorizer(source, rendered):
     t = rendered[0]
-    schemes = rest_body(t)["components"]["securitySchemes"]
-    auth = schemes["OAuthProxy"]["x-amazon-apigateway-authorizer"]
-    assert auth["type"] == "request"
-    assert auth["identitySource"] == "method.request.header.Cookie"
-    # 0, not left out: a REST authorizer without a TTL caches for 300 s.
-    assert auth["authorizerResultTtlInSeconds"] == 0
-    assert "AuthorizerFunction" in json.dumps(auth["authorizerUri"])
+    params = sam.parameters(source, **REQUIRED)
+    schemes = sam.evaluate(rest_body(t)["components"]["securitySchemes"], params, sam.conditions(source, params))
+    # Reads and writes have an authorizer each, on the same function; at the default TTL (0) the Cookie
+    # header is their one identity source (test_deploy_cache.py: the TTL above 0).
+    assert set(schemes) == {"OAuthProxy", "OAuthProxyWrites"}
+    for scheme in schemes.values():
+        auth = scheme["x-amazon-apigateway-authorizer"]
+        assert auth["type"] == "request"
+        assert auth["identitySource"] == "method.request.header.Cookie"
+        # 0, not left out: a REST authorizer without a TTL caches for 300 s.
+        assert auth["authorizerResultTtlInSeconds"] == 0
+        assert "AuthorizerFunction.Arn" in json.dumps(auth["authorizerUri"])
     # API Gateway may invoke the function as an authorizer of this API.
     perms = [p for p in of_type(t, "AWS::Lambda::Permission").values()
              if "RestApi" in json.dumps(p["SourceArn"])]
@@ -147,13 +155,13 @@ def test_rest_api_methods_and_mapping(source, rendered):
     assert set(methods) == DATA_METHODS | {"options"}
     for verb in DATA_METHODS:
         m = methods[verb]
-        assert m["security"] == [{"OAuthProxy": []}], verb
+        assert m["security"] == [{"OAuthProxy" if verb == "get" else "OAuthProxyWrites": []}], verb
         integration = m["x-amazon-apigateway-integration"]
         assert integration["type"] == "http_proxy"
         assert integration["uri"] == f"{UPSTREAM}/{{proxy}}"
         assert integration["requestParameters"] == {
             "integration.request.path.proxy": "method.request.path.proxy",
-            "integration.request.header.Authorization": "context.authorizer.token"}
+            "integration.request.header.Authorization": "context.authorizer.token", **REMOVED}
 
     # Pre-flight: no authorizer, CORS headers for the trusted origin only.
     options = methods["options"]
@@ -173,12 +181,13 @@ def test_rest_api_user_id_header_example(tmp_path):
     path = tmp_path / "template.yaml"
     path.write_text(uncomment_example(TEMPLATE.read_text(), "user id header"))
     out, rendered_path = render(sam.load(path), tmp_path)
-    methods = rest_body(out)["paths"]["/api/{proxy+}"]
+    params = sam.parameters(sam.load(path), **REQUIRED)
+    methods = sam.evaluate(rest_body(out)["paths"]["/api/{proxy+}"], params, sam.conditions(out, params))
     for verb in DATA_METHODS:
         assert methods[verb]["x-amazon-apigateway-integration"]["requestParameters"] == {
             "integration.request.path.proxy": "method.request.path.proxy",
             "integration.request.header.Authorization": "context.authorizer.token",
-            "integration.request.header.X-User-Id": "context.authorizer.sub"}, verb
+            "integration.request.header.X-User-Id": "context.authorizer.sub", **REMOVED}, verb
     cfn_lint(rendered_path)
 
 
@@ -229,8 +238,8 @@ def test_http_api_variant(source, rendered):
     t = {"Resources": sam.evaluate(sam.present(rendered[0], params), params,
                                    sam.conditions(source, params))}
     # Type, payload format, simple responses, TTL, identity source and the mapping: the next test.
-    (auth,) = of_type(t, "AWS::ApiGatewayV2::Authorizer").values()
-    assert "<AuthorizerFunction.Arn>" in auth["AuthorizerUri"]
+    for auth in of_type(t, "AWS::ApiGatewayV2::Authorizer").values():
+        assert "<AuthorizerFunction.Arn>" in auth["AuthorizerUri"]
     (integration,) = of_type(t, "AWS::ApiGatewayV2::Integration").values()
     assert integration["IntegrationUri"] == f"{UPSTREAM}/{{proxy}}"
     routes = of_type(t, "AWS::ApiGatewayV2::Route").values()
@@ -245,19 +254,20 @@ def test_http_api_variant(source, rendered):
 
 
 def test_http_api_matches_serverless_http_api_yml(rendered):
-    """The HTTP API authorizer and integration are set as serverless.http-api.yml's
-    (whose values test_deploy_package.py checks)."""
+    """The HTTP API authorizers and integration are set as serverless.http-api.yml's (whose values
+    test_deploy_package.py checks; the TTL, identity sources and header mapping, which osls resolves from
+    deploy/*.js, are compared on both renders in test_deploy_cache.py)."""
     osls = yaml.safe_load((ROOT / "serverless.http-api.yml").read_text())["resources"]["Resources"]
     ours = rendered[0]["Resources"]
     for kind, fields in (("AWS::ApiGatewayV2::Authorizer",
-                          ("AuthorizerType", "AuthorizerPayloadFormatVersion", "EnableSimpleResponses",
-                           "AuthorizerResultTtlInSeconds", "IdentitySource")),
+                          ("Name", "AuthorizerType", "AuthorizerPayloadFormatVersion", "EnableSimpleResponses")),
                          ("AWS::ApiGatewayV2::Integration",
-                          ("IntegrationType", "IntegrationMethod", "PayloadFormatVersion",
-                           "RequestParameters"))):
-        (theirs,) = [r["Properties"] for r in osls.values() if r["Type"] == kind]
-        (mine,) = [r["Properties"] for r in ours.values() if r["Type"] == kind]
-        assert {f: mine[f] for f in fields} == {f: theirs[f] for f in fields}, kind
+                          ("IntegrationType", "IntegrationMethod", "PayloadFormatVersion"))):
+        theirs = sorted((r["Properties"] for r in osls.values() if r["Type"] == kind), key=repr)
+        mine = [r["Properties"] for r in ours.values() if r["Type"] == kind]
+        assert len(mine) == len(theirs), kind
+        theirs_fields = sorted([{f: p.get(f, theirs[0].get(f)) for f in fields} for p in theirs], key=repr)
+        assert sorted([{f: p[f] for f in fields} for p in mine], key=repr) == theirs_fields, kind
 
 
 def test_origin_parameters_refuse_a_wildcard(source):

@@ -9,6 +9,9 @@
 - decide(): the status API Gateway would answer (200, 401, 403, 500) and the denial's reason code, for an
   `authorize(event)` callable or a Lambda handler `handler(event, context)` (given a LambdaContext).
 - make_jwt(): an unsigned JWT for given claims.
+- oauth_proxy.testing.gateway_cache (imported on its own): API Gateway in front of an authorizer, with its
+  result cache keyed on identity sources, to check that a deployment's cache never allows what the authorizer
+  refuses (docs/caching.md).
 
 With pytest, the plugin `oauth_proxy.testing.pytest_plugin` (loaded automatically once oauth-proxy is
 installed) provides them as fixtures: `spa_session`, `oauth_proxy_factory`, `introspection_endpoint`, ...
