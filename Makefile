@@ -30,9 +30,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 offline: build node_modules/.package-lock.json
 	.venv/bin/python scripts/offline
 
-# Ours against a pure-Python reference and the OpenSSL floor; prints a table, writes benchmarks/RESULTS.md.
+# Side-by-side figures, each script in one process run: ours against a pure-Python reference and the OpenSSL
+# floor (writes benchmarks/RESULTS.md); the cookie generations and CSRF modes; verified JWTs per algorithm
+# against bare OpenSSL and PyJWT; the cold start with a secret fetched from a loopback AWS emulator; and the
+# model of what the authorizer cache saves (writes benchmarks/CACHE_MODEL.md).
 bench: build
 	.venv/bin/python benchmarks/run.py
+	.venv/bin/python benchmarks/cookie_generations.py
+	.venv/bin/python benchmarks/jwt_verify.py
+	.venv/bin/python benchmarks/secrets_cold_start.py
+	.venv/bin/python benchmarks/cache_model.py
 
 # The documentation site (mkdocs.yml, docs/) into build/site; --strict: a broken link, anchor or included file fails.
 docs: build
