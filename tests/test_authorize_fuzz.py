@@ -133,10 +133,12 @@ def configured(name: str):
         options = {
             "default": {},
             "allow token": {"allow_token": True},
-            "scopes": {"required_scopes": ["read"], "allow_token": True},
+            # Scopes, route scopes and context claims come from the cookie's token here: with ALLOW_TOKEN they
+            # need a verified bearer token (JWKS_URL), which tests/verified_jwt fuzzes.
+            "scopes": {"required_scopes": ["read"]},
             "iam": {"http_api_response_format": "iam", "previous_encryption_keys": [OLD_KEY]},
             "library": {"route_scopes": "GET /orders/{id}=read; * /orders/*=write; * /*=admin",
-                        "context_claims": "sub,scope,exp,absent", "require_origin": "writes", "allow_token": True},
+                        "context_claims": "sub,scope,exp,absent", "require_origin": "writes"},
         }.get(name)
         if name == "phantom":
             # A flapping endpoint: JWTs, failures and inactive answers in turn.
