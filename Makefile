@@ -33,12 +33,13 @@ offline: build node_modules/.package-lock.json
 # Side-by-side figures, each script in one process run: ours against a pure-Python reference and the OpenSSL
 # floor (writes benchmarks/RESULTS.md); the cookie generations and CSRF modes; verified JWTs per algorithm
 # against bare OpenSSL and PyJWT; the cold start with a secret fetched from a loopback AWS emulator; and the
-# model of what the authorizer cache saves (writes benchmarks/CACHE_MODEL.md).
+# model of what the authorizer cache saves (writes benchmarks/CACHE_MODEL.md). What each of the middle three
+# prints is kept in benchmarks/<NAME>.md (scripts/bench-record).
 bench: build
 	.venv/bin/python benchmarks/run.py
-	.venv/bin/python benchmarks/cookie_generations.py
-	.venv/bin/python benchmarks/jwt_verify.py
-	.venv/bin/python benchmarks/secrets_cold_start.py
+	scripts/bench-record benchmarks/COOKIE_GENERATIONS.md .venv/bin/python benchmarks/cookie_generations.py
+	scripts/bench-record benchmarks/JWT_VERIFY.md .venv/bin/python benchmarks/jwt_verify.py
+	scripts/bench-record benchmarks/SECRETS_COLD_START.md .venv/bin/python benchmarks/secrets_cold_start.py
 	.venv/bin/python benchmarks/cache_model.py
 
 # The documentation site (mkdocs.yml, docs/) into build/site; --strict: a broken link, anchor or included file fails.
