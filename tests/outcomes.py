@@ -344,20 +344,37 @@ def _phantom_cases(allowed, unauthorized, raises) -> Dict[str, Callable[[], None
     }
 
 
+_MINT = """
+import json
+from verified_jwt.jwks_support import ALL_KINDS, jwks, mint
+print(json.dumps({"jwks": jwks(*ALL_KINDS),
+                  "good": {alg: mint(alg, scope="read write", exp=4102444800) for alg in ("RS256", "ES256", "EdDSA")},
+                  "read_only": mint("RS256", scope="read", exp=4102444800)}))
+"""
+
+
 def _jwt_cases(allowed, unauthorized, raises) -> Dict[str, Callable[[], None]]:
     """Verified JWTs (JWKS_URL): a first-sight verification (no verified-token cache), a cached one, a refused
     token, and a key set that cannot be had."""
-    from conftest import free_port
-    from verified_jwt.jwks_support import JwksEndpoint, mint
+    import json
+    import subprocess
 
-    endpoint = JwksEndpoint()
+    from conftest import free_port
+    from verified_jwt.jwks_endpoint import StaticJwksEndpoint
+
+    # Keys and tokens are made by PyJWT and cryptography in a child process: cryptography's start-up
+    # allocations are never freed, and valgrind would count them as this process's leaks.
+    minted = json.loads(subprocess.run(
+        [sys.executable, "-c", _MINT], cwd=Path(__file__).resolve().parent, check=True, capture_output=True,
+        text=True).stdout)
+    endpoint = StaticJwksEndpoint(minted["jwks"])
     SERVERS.append(endpoint)
 
     def verifying(**overrides):
         return _proxy(allow_token=True, jwks_url=endpoint.url, required_scopes=["read"], **overrides)
 
-    good = {alg: bearer_event(mint(alg, scope="read write", exp=4102444800)) for alg in ("RS256", "ES256", "EdDSA")}
-    header, payload, signature = mint("RS256", scope="read", exp=4102444800).split(".")
+    good = {alg: bearer_event(token) for alg, token in minted["good"].items()}
+    header, payload, signature = minted["read_only"].split(".")
     flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
     forged = bearer_event(f"{header}.{payload}.{flipped}")
     uncached = verifying(introspection_cache_ttl=0)

@@ -3,14 +3,13 @@ cryptography), an implementation independent of the C verifier under test."""
 from __future__ import annotations
 
 import functools
-import http.server
 import json
-import threading
 import time
 from typing import Any, Optional
 
 import jwt as pyjwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from verified_jwt.jwks_endpoint import StaticJwksEndpoint
 
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 DEFAULT_ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
@@ -83,44 +82,8 @@ def mint(alg: str = "RS256", kid: Optional[str] = "default", key: Any = None, he
     return pyjwt.encode(claims(**claim_overrides), signing_key, algorithm=alg, headers=header)
 
 
-class JwksEndpoint:
-    """A JWKS document served on 127.0.0.1; `document`, `status` and `body` may be changed while it runs,
-    and `fetches` counts the GETs."""
+class JwksEndpoint(StaticJwksEndpoint):
+    """StaticJwksEndpoint serving, unless told otherwise, a key of every kind."""
 
     def __init__(self, document: Optional[dict] = None) -> None:
-        self.document = document if document is not None else jwks(*ALL_KINDS)
-        self.status = 200
-        self.body: Optional[bytes] = None
-        self.fetches = 0
-        self.paths: list = []
-        endpoint = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                endpoint.fetches += 1
-                endpoint.paths.append(self.path)
-                body = endpoint.body if endpoint.body is not None else json.dumps(endpoint.document).encode()
-                self.send_response(endpoint.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> "JwksEndpoint":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+        super().__init__(document if document is not None else jwks(*ALL_KINDS))
