@@ -116,7 +116,8 @@ def _check_config() -> int:
     """Says whether the configuration in the environment is usable and, per reference to a secret in AWS,
     whether it resolved (what it found, never the value). 0: usable; 1: not."""
     from .proxy import OAuthProxy
-    from .secret_refs import Resolver, SecretFetchError, config_references
+    from .references import config_references
+    from .secret_refs import Resolver, SecretFetchError
 
     try:
         config = Config.from_env(os.environ)

@@ -13,7 +13,7 @@ import os
 
 from . import settings as kinds
 from .errors import ConfigError
-from .secret_refs import check_reference, is_reference
+from .references import check_reference, is_reference
 from .settings import BY_NAME, SETTINGS
 
 TYPE_CHECKING = False

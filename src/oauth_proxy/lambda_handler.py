@@ -13,7 +13,7 @@ from .settings import BY_NAME
 from .denial_log import invocation, log_configuration_error, log_secret_failure
 from .errors import ConfigError
 from .proxy import OAuthProxy
-from .secret_refs import config_references
+from .references import config_references
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

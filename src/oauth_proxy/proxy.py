@@ -10,7 +10,7 @@ from . import _core
 from .config import Config, route_rules
 from .denial_log import log_denial, set_level
 from .errors import ConfigError
-from .secret_refs import config_references, resolve_config
+from .references import config_references
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ class OAuthProxy(_core.Authorizer):
         if config_references(config):
             # Fetched once, now; handler.handler fetches again every SECRETS_REFRESH_SECONDS (lambda_handler).
             import os
+
+            from .secret_refs import resolve_config
 
             config = resolve_config(config, os.environ)
         super().__init__(
