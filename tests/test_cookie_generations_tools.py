@@ -112,7 +112,7 @@ def test_spa_session_second_generation():
     assert f"{PREFIX}-csrf=" in planted
 
 
-def test_spa_session_events_decide_as_the_contract_says():
+def test_spa_session_events_decide_as_the_reference_says():
     proxy = oauth_proxy.OAuthProxy(oauth_proxy.Config(trusted_web_origins=[ORIGIN], cookie_name_prefix=PREFIX,
                                                       encryption_key=KEY, cookie_format="v2", csrf_mode="header"))
     session = SpaSession(KEY, PREFIX, ORIGIN, cookie_format="v2", csrf_mode="header")
