@@ -276,3 +276,17 @@ def test_origin_parameters_refuse_a_wildcard(source):
     assert not re.fullmatch(params["TrustedWebOrigins"]["AllowedPattern"], "*")
     assert not re.fullmatch(params["CorsOrigin"]["AllowedPattern"], "*")
     assert re.fullmatch(params["CorsOrigin"]["AllowedPattern"], "")
+
+
+def test_a_prefix_whose_csrf_header_the_template_would_forward_is_refused():
+    """CloudFormation cannot build a property name from a parameter, so template.yaml removes the CSRF header
+    from upstream requests under a name written out. A rule holds CookieNamePrefix to that name: a deployment
+    with another prefix fails instead of forwarding x-<prefix>-csrf to the upstream."""
+    template = sam.load(ROOT / "template.yaml")
+    assertion = template["Rules"]["UpstreamNeverReceivesTheCsrfHeader"]["Assertions"][0]["Assert"]
+    reference, asserted = assertion["Fn::Equals"]
+    assert reference == {"Ref": "CookieNamePrefix"}
+    text = (ROOT / "template.yaml").read_text()
+    removed = re.findall(r"(?:integration\.request\.header|remove:header)\.x-([^\s:]+)-csrf:", text)
+    assert sorted(removed) == [asserted, asserted]  # the REST and the HTTP API definitions
+    assert asserted == PREFIX  # the prefix the other SAM tests deploy with passes the rule
