@@ -282,11 +282,12 @@ def test_a_prefix_whose_csrf_header_the_template_would_forward_is_refused():
     """CloudFormation cannot build a property name from a parameter, so template.yaml removes the CSRF header
     from upstream requests under a name written out. A rule holds CookieNamePrefix to that name: a deployment
     with another prefix fails instead of forwarding x-<prefix>-csrf to the upstream."""
-    template = sam.load(ROOT / "template.yaml")
-    assertion = template["Rules"]["UpstreamNeverReceivesTheCsrfHeader"]["Assertions"][0]["Assert"]
-    reference, asserted = assertion["Fn::Equals"]
-    assert reference == {"Ref": "CookieNamePrefix"}
-    text = (ROOT / "template.yaml").read_text()
-    removed = re.findall(r"(?:integration\.request\.header|remove:header)\.x-([^\s:]+)-csrf:", text)
-    assert sorted(removed) == [asserted, asserted]  # the REST and the HTTP API definitions
-    assert asserted == PREFIX  # the prefix the other SAM tests deploy with passes the rule
+    # template.yaml: the REST and the HTTP API definitions; the example: its REST API.
+    for path, removals in ((ROOT / "template.yaml", 2), (ROOT / "examples" / "custom_authorizer" / "template.yaml", 1)):
+        template = sam.load(path)
+        assertion = template["Rules"]["UpstreamNeverReceivesTheCsrfHeader"]["Assertions"][0]["Assert"]
+        reference, asserted = assertion["Fn::Equals"]
+        assert reference == {"Ref": "CookieNamePrefix"}
+        removed = re.findall(r"(?:integration\.request\.header|remove:header)\.x-([^\s:]+)-csrf:", path.read_text())
+        assert removed == [asserted] * removals, path
+        assert asserted == PREFIX  # the prefix the other SAM tests deploy with passes the rule
