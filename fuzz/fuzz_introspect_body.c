@@ -1,5 +1,5 @@
 /* The introspection answer classifier (csrc/core/introspect_answer.c, included here to reach its static
-   functions): looks_like_jwt against a reference; introspect_classify on a 200 with the input as its body
+   functions): jws_shaped (the JWT shape test it uses) against a reference; introspect_classify on a 200 with the input as its body
    against what that reference and the JSON reader say; and the JSON reading of an answer, which is
    jwt_claims.c's strict reader, reached two ways: as a bare object (json_claims_parse, what the classifier
    calls) and as a JWT payload (jwt_claims_parse). Both must accept the same texts and read the same claims. */
@@ -65,7 +65,7 @@ static void check_classify(const uint8_t *data, size_t size) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *body = exact_copy(data, size);
-    CHECK(looks_like_jwt(body, size) == reference_jwt_shape(data, size));
+    CHECK(jws_shaped(body, size) == reference_jwt_shape(data, size));
     check_classify(data, size);
 
     jwt_claims bare, wrapped;

@@ -4,30 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jws.h"
 #include "jwt_claims.h"
-
-static int is_b64url_char(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-/* Three non-empty base64url segments: the shape of a signed compact JWS. The payload itself is checked later
- * by the caller's claim parser. */
-static int looks_like_jwt(const char *s, size_t n) {
-    size_t seg_len = 0;
-    int dots = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '.') {
-            if (seg_len == 0 || ++dots > 2) return 0;
-            seg_len = 0;
-        } else if (is_b64url_char(c)) {
-            seg_len++;
-        } else {
-            return 0;
-        }
-    }
-    return dots == 2 && seg_len > 0;
-}
 
 static int is_http_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -52,7 +30,8 @@ introspect_status introspect_classify(long http_status, const char *body, size_t
     }
     while (n > 0 && is_http_ws(s[n - 1])) n--;
     if (n == 0) return INTROSPECT_INACTIVE;
-    if (looks_like_jwt(s, n)) {
+    /* The shape of a signed compact JWS; the payload is checked later by the caller's claim parser. */
+    if (jws_shaped(s, n)) {
         char *out = malloc(n + 1);
         if (out == NULL) return failed(detail, detail_size, "out of memory");
         memcpy(out, s, n);

@@ -26,6 +26,18 @@ def osls() -> list[str]:
     return [node, str(OSLS)]
 
 
+@pytest.fixture(scope="module")
+def placeholder_zip(tmp_path_factory) -> Path:
+    """A stand-in function zip: packaging only checks that the artifact exists; the real one is tested in
+    test_deploy_artifact.py."""
+    import zipfile
+
+    path = tmp_path_factory.mktemp("placeholder") / "placeholder.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("handler.py", "")
+    return path
+
+
 @pytest.fixture(scope="session")
 def key_hex() -> str:
     return secrets.token_hex(32)

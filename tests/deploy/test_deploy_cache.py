@@ -32,13 +32,6 @@ CONFIGS = {"serverless.yml": "REST", "serverless.http-api.yml": "HTTP"}
 CSRF = f"x-{PREFIX}-csrf"
 
 
-@pytest.fixture(scope="module")
-def placeholder_zip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("placeholder") / "placeholder.zip"
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("handler.py", "")
-    return path
-
 
 class Renders:
     """osls renders, each made once per module."""

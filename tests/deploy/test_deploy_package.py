@@ -19,15 +19,6 @@ from .deploy_helpers import osls_package as package
 from .deploy_helpers import osls_render as render
 
 
-@pytest.fixture(scope="module")
-def placeholder_zip(tmp_path_factory) -> Path:
-    # Packaging only checks that the artifact exists; the real one is tested
-    # in test_deploy_artifact.py.
-    path = tmp_path_factory.mktemp("placeholder") / "placeholder.zip"
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("handler.py", "")
-    return path
-
 
 @pytest.fixture(scope="module")
 def rest(osls, tmp_path_factory, placeholder_zip) -> tuple[dict, Path]:

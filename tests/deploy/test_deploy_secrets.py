@@ -86,15 +86,6 @@ def test_sam_parameters_refuse_what_is_not_an_arn_or_a_name(source):
         assert re.fullmatch(pattern, good) and re.fullmatch(pattern, "") and not re.fullmatch(pattern, bad), name
 
 
-@pytest.fixture(scope="module")
-def placeholder_zip(tmp_path_factory):
-    import zipfile
-
-    path = tmp_path_factory.mktemp("placeholder") / "placeholder.zip"
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("handler.py", "")
-    return path
-
 
 def role_statements(template: dict) -> list:
     roles = of_type(template, "AWS::IAM::Role")
